@@ -1,0 +1,36 @@
+"""The synapse core: intensity traces, scaling shapes and the long-term experience.
+
+It knows nothing of graphs or images; :class:`~spikegraph.nn.SpikingASConv` and
+:class:`~spikegraph.nn.ASLinear` both build on it.
+"""
+
+from spikegraph.synapse.scaling import SynapticScaling
+from spikegraph.synapse.shapes import (
+    SHAPES,
+    Gaussian,
+    Homeostatic,
+    Linear,
+    ScalingShape,
+    Tent,
+    fixed_point,
+    get_scaling,
+    lipschitz,
+)
+from spikegraph.synapse.trace import TraceState, scaled_trace, trace_init, trace_step
+
+__all__ = [
+    "SHAPES",
+    "Gaussian",
+    "Homeostatic",
+    "Linear",
+    "ScalingShape",
+    "SynapticScaling",
+    "Tent",
+    "TraceState",
+    "fixed_point",
+    "get_scaling",
+    "lipschitz",
+    "scaled_trace",
+    "trace_init",
+    "trace_step",
+]

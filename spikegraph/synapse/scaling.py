@@ -1,0 +1,145 @@
+r"""Adaptive synaptic scaling as a module: the scaled trace plus the long-term experience buffer.
+
+Layers (graph or dense) own one :class:`SynapticScaling`, hand it the presynaptic drive of their
+synapses and multiply their weights by the scale it returns. It keeps two time scales apart
+(DESIGN §3.4): the short-term trace lives within one forward call; the long-term **experience**
+:math:`e_k` is a persistent buffer (saved in ``state_dict``) updated once per training forward call,
+
+.. math::
+    e_k \leftarrow (1 - m)\, e_k + m\, \overline{x_k},
+
+where :math:`\overline{x_k}` is synapse :math:`k`'s intensity averaged over the time steps and the
+batch of that call and :math:`m` is ``experience_momentum``. It is frozen in eval mode. The
+experience enters the forward pass as the prior of the trace (:func:`~spikegraph.synapse.trace_init`):
+the first step of every sequence is scaled by :math:`f(e_k)`, and later steps by a trace that
+starts from :math:`e_k` with weight ``prior_weight``. Through the scale it also enters the weight
+gradient, :math:`\partial L / \partial w_k \propto f(x_k)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from spikegraph.synapse.shapes import ScalingShape, get_scaling
+from spikegraph.synapse.trace import scaled_trace
+
+__all__ = ["SynapticScaling"]
+
+
+class SynapticScaling(nn.Module):
+    """Per-synapse adaptive scale factors with a long-term experience buffer.
+
+    Args:
+        shape: a scaling shape or its name (``None`` turns scaling off: :meth:`forward` returns
+            ``None`` and the experience is never touched).
+        num_synapses: size of the experience buffer; ``None`` sizes it on the first call.
+        decay: trace decay :math:`\\lambda_c` in ``(0, 1]``; ``1.0`` is the running count.
+        prior_weight: pseudo-count of the experience in the trace (``0`` ignores it after step 1).
+        experience_momentum: :math:`m` in ``[0, 1]``; ``0`` freezes the experience.
+        experience_init: value of a fresh experience entry (an intensity in ``[0, 1]``).
+        trace_grad: let gradients flow through the trace into the drive (off by default:
+            the scale is then a constant for autograd, as in DESIGN §3.3).
+
+    Shapes:
+        - drive: ``[T, *batch, K]``, values in ``[0, 1]``
+        - output: the scale, same shape as ``drive`` (or ``None`` without a shape)
+    """
+
+    experience: Tensor
+
+    def __init__(
+        self,
+        shape: str | ScalingShape | None = "tent",
+        num_synapses: int | None = None,
+        *,
+        decay: float = 1.0,
+        prior_weight: float = 1.0,
+        experience_momentum: float = 0.1,
+        experience_init: float = 0.0,
+        trace_grad: bool = False,
+    ) -> None:
+        super().__init__()
+        _check_range("decay", decay, 0.0, 1.0, low_open=True)
+        _check_range("experience_momentum", experience_momentum, 0.0, 1.0)
+        _check_range("experience_init", experience_init, 0.0, 1.0)
+        if prior_weight < 0:
+            raise ValueError(f"prior_weight must be >= 0, got {prior_weight}")
+        self.shape = get_scaling(shape)
+        self.decay = decay
+        self.prior_weight = prior_weight
+        self.experience_momentum = experience_momentum
+        self.experience_init = experience_init
+        self.trace_grad = trace_grad
+        self.register_buffer("experience", torch.empty(0))
+        self.reset_experience(num_synapses)
+
+    @property
+    def enabled(self) -> bool:
+        return self.shape is not None
+
+    @property
+    def num_synapses(self) -> int | None:
+        """Size of the experience buffer, or ``None`` while it waits for its first input."""
+        return self.experience.numel() or None
+
+    def reset_experience(self, num_synapses: int | None = None) -> None:
+        """Forget all experience; optionally resize the buffer (``None``: size on next call)."""
+        size = 0 if num_synapses is None else int(num_synapses)
+        if size < 0:
+            raise ValueError(f"num_synapses must be >= 0, got {num_synapses}")
+        self.experience = torch.full((size,), self.experience_init, device=self.experience.device)
+
+    def forward(self, drive: Tensor) -> Tensor | None:
+        if self.shape is None:
+            return None
+        prior = self._prior(drive)
+        with torch.set_grad_enabled(self.trace_grad and torch.is_grad_enabled()):
+            drive_in = drive if self.trace_grad else drive.detach()
+            scale, intensity = scaled_trace(
+                drive_in, self.shape, prior, decay=self.decay, prior_weight=self.prior_weight
+            )
+        if self.training and self.experience_momentum > 0:
+            self._update_experience(intensity)
+        return scale
+
+    def _prior(self, drive: Tensor) -> Tensor:
+        size = drive.shape[-1]
+        if self.num_synapses is None:
+            if not self.training:  # eval never changes state: use a fresh prior
+                return drive.new_full((size,), self.experience_init)
+            self.reset_experience(size)
+        if self.num_synapses != size:
+            raise ValueError(
+                f"the experience buffer holds {self.num_synapses} synapses but the input has {size}; "
+                "call reset_experience() (or reset_experience(num_synapses)) to start afresh on "
+                "a new graph or layer size, or load the state saved for this one"
+            )
+        return self.experience.to(drive.dtype)
+
+    @torch.no_grad()
+    def _update_experience(self, intensity: Tensor) -> None:
+        mean = intensity.detach().reshape(-1, intensity.shape[-1]).mean(0)
+        self.experience.lerp_(mean.to(self.experience.dtype), self.experience_momentum)
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        saved = state_dict.get(prefix + "experience")
+        if saved is not None and saved.shape != self.experience.shape:
+            self.experience = torch.empty_like(saved, device=self.experience.device)
+        super()._load_from_state_dict(state_dict, prefix, *args)
+
+    def extra_repr(self) -> str:
+        if self.shape is None:
+            return "shape=None"
+        return (
+            f"shape={self.shape}, decay={self.decay:g}, prior_weight={self.prior_weight:g}, "
+            f"experience_momentum={self.experience_momentum:g}, num_synapses={self.num_synapses}"
+        )
+
+
+def _check_range(name: str, value: float, lo: float, hi: float, low_open: bool = False) -> None:
+    if not (lo < value <= hi if low_open else lo <= value <= hi):
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must lie in {bracket}{lo:g}, {hi:g}], got {value}")

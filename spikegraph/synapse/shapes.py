@@ -1,0 +1,252 @@
+r"""Scaling shapes: nonparametric maps from a synapse's normalised intensity to its weight scale.
+
+A shape :math:`f: [0, 1] \to [f_{min}, f_{max}]` turns the normalised afferent intensity
+:math:`x` of a synapse into the factor that multiplies its weight (DESIGN §3.2). Shapes hold only
+fixed hyper-parameters: nothing here is learned.
+
+**The trace map.** A synapse driven by a presynaptic activity :math:`a \in [0, 1]` transmits the
+intensity :math:`u = \min(1, a f(x))`, and its trace relaxes toward it with step :math:`\beta`
+(:math:`\beta = 1 - \lambda_c` for an exponential trace, :math:`1/n_t` for the running count):
+
+.. math::
+    M_{a,\beta}(x) = (1 - \beta)\, x + \beta \min\bigl(1, a f(x)\bigr).
+
+Its fixed point :math:`x^*` solves :math:`x = \min(1, a f(x))` and does not depend on
+:math:`\beta`; :func:`fixed_point` returns it. :func:`lipschitz` returns the Lipschitz constant of
+:math:`M_{a,\beta}` on :math:`[0, 1]`: where it is below one the map is a contraction, the fixed
+point is unique and iteration converges to it from any start (Banach). For a shape with slope at
+most :math:`L_f`, the constant is :math:`(1 - \beta) + \beta a L_f` in general, and
+:math:`\max(1 - \beta, |1 - \beta - \beta a L_f|)` for a non-increasing shape, which therefore
+contracts whenever :math:`a L_f < (2 - \beta) / \beta`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "ScalingShape",
+    "Tent",
+    "Homeostatic",
+    "Gaussian",
+    "Linear",
+    "SHAPES",
+    "get_scaling",
+    "fixed_point",
+    "lipschitz",
+]
+
+
+@dataclass(frozen=True)
+class ScalingShape:
+    """Base class: a fixed map :math:`f` from intensity in ``[0, 1]`` to a weight scale."""
+
+    f_min: float = 0.5
+    f_max: float = 1.5
+
+    #: ``True`` when :math:`f` never increases with :math:`x` (tighter Lipschitz bound).
+    non_increasing = False
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.f_min <= self.f_max):
+            raise ValueError(
+                f"need 0 <= f_min <= f_max, got f_min={self.f_min}, f_max={self.f_max}"
+            )
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return self.forward(x).clamp(self.f_min, self.f_max)
+
+    def forward(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    @property
+    def slope(self) -> float:
+        """A bound :math:`L_f` on :math:`|f'(x)|` over ``[0, 1]``."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f.name}={getattr(self, f.name):g}" for f in fields(self))
+        return f"{type(self).__name__}({args})"
+
+
+@dataclass(frozen=True, repr=False)
+class Tent(ScalingShape):
+    r"""Rise to a peak at ``center``, then fall: potentiation for moderate, depression for
+    saturated activity (the AS-SNN authors' tent, with their peak at T/2 read as the rate 0.5).
+
+    .. math::
+        f(x) = f_{min} + (f_{max} - f_{min}) \max\bigl(0, 1 - |x - c| / w\bigr)
+
+    Slope :math:`L_f = (f_{max} - f_{min}) / w`; the trace map contracts when :math:`a L_f < 1`,
+    i.e. for drives :math:`a < 1/2` with the defaults, whatever the step :math:`\beta`.
+    """
+
+    center: float = 0.5
+    width: float = 0.5
+
+    def forward(self, x: Tensor) -> Tensor:
+        hat = (1.0 - (x - self.center).abs() / self.width).clamp_min(0.0)
+        return self.f_min + (self.f_max - self.f_min) * hat
+
+    @property
+    def slope(self) -> float:
+        return (self.f_max - self.f_min) / self.width
+
+
+@dataclass(frozen=True, repr=False)
+class Homeostatic(ScalingShape):
+    r"""Potentiate below a target rate, depress above it.
+
+    .. math::
+        f(x) = \operatorname{clip}\bigl(1 + \alpha (x_t - x),\ f_{min},\ f_{max}\bigr)
+
+    Non-increasing with slope :math:`L_f = \alpha`. Away from the clip limits the fixed point is
+    closed-form, :math:`x^* = a (1 + \alpha x_t) / (1 + a \alpha)`, which equals the target
+    :math:`x_t` when the drive is :math:`a = x_t` and moves less than the drive when it is
+    disturbed. The trace map contracts whenever :math:`a \alpha < (2 - \beta) / \beta`: always for
+    the defaults with :math:`\beta \le 1/2`, and for drives :math:`a < 1/\alpha` at :math:`\beta = 1`.
+    """
+
+    f_min: float = 0.0
+    f_max: float = 2.0
+    target: float = 0.1
+    alpha: float = 2.0
+
+    non_increasing = True
+
+    def forward(self, x: Tensor) -> Tensor:
+        return 1.0 + self.alpha * (self.target - x)
+
+    @property
+    def slope(self) -> float:
+        return self.alpha
+
+
+@dataclass(frozen=True, repr=False)
+class Gaussian(ScalingShape):
+    r"""A smooth bump centred on ``center``.
+
+    .. math::
+        f(x) = f_{min} + (f_{max} - f_{min}) \exp\bigl(-(x - c)^2 / (2 \sigma^2)\bigr)
+
+    Slope :math:`L_f = (f_{max} - f_{min}) / (\sigma \sqrt{e})`; with the defaults the trace map
+    contracts for drives :math:`a < \sigma\sqrt{e} / (f_{max} - f_{min}) \approx 0.41`.
+    """
+
+    center: float = 0.5
+    sigma: float = 0.25
+
+    def forward(self, x: Tensor) -> Tensor:
+        bump = torch.exp(-((x - self.center) ** 2) / (2.0 * self.sigma**2))
+        return self.f_min + (self.f_max - self.f_min) * bump
+
+    @property
+    def slope(self) -> float:
+        return (self.f_max - self.f_min) / (self.sigma * math.sqrt(math.e))
+
+
+@dataclass(frozen=True, repr=False)
+class Linear(ScalingShape):
+    r"""The authors' linear scaling :math:`f(x) = k x`, clipped to ``[f_min, f_max]``.
+
+    Increasing with slope :math:`L_f = k`; the trace map contracts for drives :math:`a < 1/k`,
+    with fixed point :math:`x^* = a f_{min}` while :math:`a f_{min} \le f_{min}/k`. The floor
+    ``f_min`` keeps a silent synapse able to transmit at all.
+    """
+
+    f_min: float = 0.25
+    f_max: float = 2.0
+    k: float = 2.0
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.k * x
+
+    @property
+    def slope(self) -> float:
+        return self.k
+
+
+SHAPES: dict[str, type[ScalingShape]] = {
+    "tent": Tent,
+    "homeostatic": Homeostatic,
+    "gaussian": Gaussian,
+    "linear": Linear,
+}
+
+
+def get_scaling(scaling: str | ScalingShape | None, **params: float) -> ScalingShape | None:
+    """Resolve a scaling shape from its name (``"tent"``, ``"homeostatic"``, ``"gaussian"``,
+    ``"linear"``; ``None`` or ``"none"`` switches scaling off) or pass an instance through.
+
+    Args:
+        scaling: the name, a :class:`ScalingShape`, or ``None``.
+        **params: hyper-parameters for a shape given by name (e.g. ``target=0.05``).
+
+    Raises:
+        ValueError: for an unknown name. TypeError: for any other kind of object.
+    """
+    if scaling is None or (isinstance(scaling, str) and scaling.lower() == "none"):
+        if params:
+            raise ValueError(f"scaling=None takes no parameters, got {sorted(params)}")
+        return None
+    if isinstance(scaling, ScalingShape):
+        if params:
+            raise ValueError("pass parameters either to the shape or by name, not both")
+        return scaling
+    if not isinstance(scaling, str):
+        raise TypeError(f"scaling must be a name, a ScalingShape or None, got {type(scaling)}")
+    try:
+        return SHAPES[scaling.lower()](**params)
+    except KeyError:
+        names = ", ".join(repr(n) for n in [*SHAPES, None])
+        raise ValueError(f"unknown scaling {scaling!r}; choose one of {names}") from None
+
+
+def _transmitted(shape: ScalingShape, x: Tensor, drive: float) -> Tensor:
+    return (drive * shape(x)).clamp(max=1.0)
+
+
+def fixed_point(shape: ScalingShape, drive: float = 1.0, *, tol: float = 1e-12) -> float:
+    r"""The fixed point :math:`x^* = \min(1, a f(x^*))` of the trace map for drive ``a``.
+
+    Found by bisection on :math:`g(x) = \min(1, a f(x)) - x`, which is non-negative at 0 and
+    non-positive at 1, so a root always exists. Where :func:`lipschitz` is below one the root is
+    unique; otherwise this returns one of several.
+    """
+    if not 0.0 <= drive <= 1.0:
+        raise ValueError(f"drive must lie in [0, 1], got {drive}")
+    lo, hi = torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        if _transmitted(shape, mid, drive) - mid > 0:
+            lo = mid
+        else:
+            hi = mid
+    return float((lo + hi) / 2)
+
+
+def lipschitz(shape: ScalingShape, drive: float = 1.0, step: float = 1.0) -> float:
+    r"""Lipschitz constant on ``[0, 1]`` of the trace map :math:`M_{a,\beta}` (module docstring).
+
+    Args:
+        shape: the scaling shape.
+        drive: the presynaptic activity :math:`a \in [0, 1]`.
+        step: the relaxation step :math:`\beta \in (0, 1]`: ``1 - decay`` for an exponential trace;
+            for the running count the step shrinks as :math:`1/n_t`, and ``step=1`` is its
+            first step.
+
+    Returns:
+        The constant; the map is a contraction when it is below one.
+    """
+    if not 0.0 <= drive <= 1.0:
+        raise ValueError(f"drive must lie in [0, 1], got {drive}")
+    if not 0.0 < step <= 1.0:
+        raise ValueError(f"step must lie in (0, 1], got {step}")
+    pull = step * drive * shape.slope
+    if shape.non_increasing:
+        return max(1.0 - step, abs(1.0 - step - pull))
+    return (1.0 - step) + pull

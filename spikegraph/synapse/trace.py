@@ -1,0 +1,88 @@
+r"""Intensity traces: how much a synapse has carried within one input sequence.
+
+Each synapse :math:`k` keeps an accumulated intensity and a matching normaliser,
+
+.. math::
+    c_k(t) = \lambda_c\, c_k(t-1) + u_k(t), \qquad n(t) = \lambda_c\, n(t-1) + 1,
+    \qquad x_k(t) = c_k(t) / n(t),
+
+started from a prior :math:`c_k(0) = \rho\, e_k`, :math:`n(0) = \rho` (the long-term experience
+:math:`e_k` with pseudo-count :math:`\rho`). :math:`\lambda_c = 1` is the AS-SNN authors' running
+count, :math:`\lambda_c < 1` an exponential trace. Dividing by :math:`n(t)` rather than by
+:math:`t` or :math:`1/(1-\lambda_c)` (DESIGN §3.1) makes :math:`x_k(t)` a weighted mean of the
+prior and the stimuli, so it lies in ``[0, 1]`` from the first step on, without the start-up bias
+of an uncorrected exponential trace. Equivalently
+:math:`x_k(t) = (1 - \beta_t) x_k(t-1) + \beta_t u_k(t)` with :math:`\beta_t = 1/n(t)`.
+
+Nothing here knows about graphs or images: synapses are the trailing dimension of a tensor.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from spikegraph.synapse.shapes import ScalingShape
+
+__all__ = ["TraceState", "trace_init", "trace_step", "scaled_trace"]
+
+
+class TraceState(NamedTuple):
+    """Accumulated intensity ``c`` (one entry per synapse) and the shared normaliser ``n``."""
+
+    c: Tensor
+    n: float
+
+    @property
+    def intensity(self) -> Tensor:
+        """The normalised intensity :math:`x = c / n` in ``[0, 1]`` (zero before any input)."""
+        return self.c / self.n if self.n > 0 else torch.zeros_like(self.c)
+
+
+def trace_init(prior: Tensor, prior_weight: float = 1.0) -> TraceState:
+    """Start a trace from a prior intensity (the experience) counted as ``prior_weight`` steps."""
+    return TraceState(prior * prior_weight, float(prior_weight))
+
+
+def trace_step(state: TraceState, u: Tensor, decay: float = 1.0) -> TraceState:
+    r"""One step :math:`c \leftarrow \lambda_c c + u`, :math:`n \leftarrow \lambda_c n + 1`."""
+    return TraceState(decay * state.c + u, decay * state.n + 1.0)
+
+
+def scaled_trace(
+    drive: Tensor,
+    shape: ScalingShape,
+    prior: Tensor,
+    *,
+    decay: float = 1.0,
+    prior_weight: float = 1.0,
+) -> tuple[Tensor, Tensor]:
+    r"""Run the scaled trace over a whole sequence.
+
+    At step :math:`t` a synapse scales its weight by :math:`f(x(t-1))`, the intensity it had
+    reached before the step, then transmits :math:`u(t) = \min(1, a(t) f(x(t-1)))` and updates
+    its trace with it (the recursion whose fixed point :func:`~spikegraph.synapse.fixed_point`
+    gives).
+
+    Args:
+        drive: presynaptic activity :math:`a(t) \in [0, 1]`, shape ``[T, *batch, K]``.
+        shape: the scaling shape :math:`f`.
+        prior: the starting intensity per synapse, shape ``[K]`` (broadcast over batch).
+        decay: :math:`\lambda_c` in ``(0, 1]``.
+        prior_weight: pseudo-count :math:`\rho \ge 0` of the prior.
+
+    Returns:
+        ``(scale, intensity)``, both shaped like ``drive``: the factor :math:`f(x(t-1))` applied at
+        each step, and the intensity :math:`x(t)` after it.
+    """
+    state = trace_init(prior.expand_as(drive[0]), prior_weight)
+    scales, intensities = [], []
+    for a in drive:
+        x_prev = state.intensity if state.n > 0 else prior.expand_as(a)
+        scale = shape(x_prev)
+        state = trace_step(state, (a * scale).clamp(max=1.0), decay)
+        scales.append(scale)
+        intensities.append(state.intensity)
+    return torch.stack(scales), torch.stack(intensities)

@@ -1,0 +1,98 @@
+import pytest
+import torch
+
+from spikegraph.synapse import (
+    Homeostatic,
+    SynapticScaling,
+    fixed_point,
+    scaled_trace,
+    trace_init,
+    trace_step,
+)
+
+
+def test_running_count_is_mean_of_prior_and_stimuli():
+    state = trace_init(torch.tensor([0.5]), prior_weight=1.0)
+    for u in (1.0, 0.0, 1.0):
+        state = trace_step(state, torch.tensor([u]), decay=1.0)
+    assert state.n == 4.0
+    assert torch.allclose(state.intensity, torch.tensor([(0.5 + 1 + 0 + 1) / 4]))
+
+
+def test_exponential_trace_is_bias_corrected_weighted_mean():
+    state = trace_init(torch.tensor([0.0]), prior_weight=0.0)
+    state = trace_step(state, torch.tensor([1.0]), decay=0.5)
+    assert torch.allclose(state.intensity, torch.tensor([1.0]))  # no start-up bias
+    state = trace_step(state, torch.tensor([0.0]), decay=0.5)
+    assert torch.allclose(state.intensity, torch.tensor([0.5 / 1.5]))
+
+
+def test_scaled_trace_uses_previous_intensity_and_transmits_scaled_drive():
+    shape = Homeostatic(target=0.1, alpha=2.0)
+    drive = torch.tensor([[0.5], [0.5]])
+    scale, x = scaled_trace(drive, shape, prior=torch.tensor([0.1]), prior_weight=1.0)
+    assert torch.allclose(scale[0], torch.tensor([1.0]))  # f(prior) = f(target) = 1
+    u1 = 0.5 * 1.0
+    assert torch.allclose(x[0], torch.tensor([(0.1 + u1) / 2]))
+    f1 = 1 + 2.0 * (0.1 - (0.1 + u1) / 2)
+    assert torch.allclose(scale[1], torch.tensor([f1]))
+    assert torch.allclose(x[1], torch.tensor([(0.1 + u1 + 0.5 * f1) / 3]))
+
+
+def test_constant_drive_settles_at_fixed_point():
+    shape = Homeostatic(target=0.1, alpha=2.0)
+    drive = torch.full((300, 3), 0.4, dtype=torch.float64)
+    _, x = scaled_trace(drive, shape, torch.tensor([0.0, 0.5, 1.0]), decay=0.8)
+    assert torch.allclose(x[-1], torch.full((3,), fixed_point(shape, 0.4), dtype=torch.float64))
+
+
+def test_intensity_stays_in_unit_interval():
+    drive = torch.rand(20, 7)
+    _, x = scaled_trace(drive, Homeostatic(f_max=2.0), torch.rand(7), decay=0.9)
+    assert x.min() >= 0 and x.max() <= 1
+
+
+def test_experience_updates_in_training_only_and_round_trips():
+    s = SynapticScaling("tent", 4, experience_momentum=0.5)
+    drive = torch.ones(3, 2, 4)
+    s.eval()
+    s(drive)
+    assert torch.equal(s.experience, torch.zeros(4))
+    s.train()
+    s(drive)
+    assert s.experience.min() > 0
+    fresh = SynapticScaling("tent")
+    fresh.load_state_dict(s.state_dict())
+    assert torch.equal(fresh.experience, s.experience)
+
+
+def test_experience_rule_is_documented_ema():
+    s = SynapticScaling("homeostatic", 1, experience_momentum=0.25, experience_init=0.2)
+    drive = torch.tensor([[0.3], [0.6]])
+    _, x = scaled_trace(drive, s.shape, torch.tensor([0.2]))
+    s(drive)
+    assert torch.allclose(s.experience, 0.75 * torch.tensor([0.2]) + 0.25 * x.mean(0))
+
+
+def test_experience_size_mismatch_is_an_error_and_reset_resizes():
+    s = SynapticScaling("tent")
+    s(torch.rand(2, 5))
+    assert s.num_synapses == 5
+    with pytest.raises(ValueError, match="holds 5 synapses but the input has 6"):
+        s(torch.rand(2, 6))
+    s.reset_experience(6)
+    assert s(torch.rand(2, 6)).shape == (2, 6)
+
+
+def test_scaling_off_returns_none_and_keeps_no_state():
+    s = SynapticScaling(None)
+    assert s(torch.rand(2, 3)) is None and s.num_synapses is None
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [({"decay": 0.0}, "decay"), ({"experience_momentum": 2.0}, "experience_momentum")],
+)
+def test_bad_settings_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SynapticScaling("tent", **kwargs)
