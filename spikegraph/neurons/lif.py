@@ -1,0 +1,146 @@
+r"""Leaky integrate-and-fire (LIF) and integrate-and-fire (IF) neurons.
+
+Each neuron is a pure step function (state in, spikes and state out) plus a thin module that
+loops it over the leading time axis. The membrane follows
+
+.. math::
+    v_t = \lambda\, \tilde v_{t-1} + I_t, \qquad s_t = \Theta(v_t - V_{th}), \qquad
+    \tilde v_t = \begin{cases} v_t - V_{th} s_t & \text{soft reset} \\
+                               v_t (1 - s_t) & \text{hard reset (to 0)} \end{cases}
+
+which is the AS-SNN authors' :math:`u_t = \lambda (u_{t-1} - V_{th} s_{t-1}) + W x_t` for the soft
+reset. IF is the special case :math:`\lambda = 1`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from spikegraph.neurons.surrogate import Surrogate, get_surrogate
+
+__all__ = ["LIFState", "lif_step", "if_step", "LIF", "IF", "NEURONS", "get_neuron"]
+
+RESETS = ("soft", "hard")
+
+
+class LIFState(NamedTuple):
+    """Membrane potential after the previous step's reset."""
+
+    v: Tensor
+
+
+def lif_step(
+    current: Tensor,
+    state: LIFState | None,
+    *,
+    decay: float,
+    threshold: float,
+    reset: str = "soft",
+    surrogate: Surrogate,
+    detach_reset: bool = False,
+) -> tuple[Tensor, LIFState]:
+    """One LIF step (module docstring). ``state=None`` starts from :math:`v = 0`.
+
+    Returns:
+        ``(spikes, new_state)``: 0./1. spikes shaped like ``current``.
+    """
+    v = current if state is None else decay * state.v + current
+    spike = surrogate(v - threshold)
+    fired = spike.detach() if detach_reset else spike
+    v = v - threshold * fired if reset == "soft" else v * (1.0 - fired)
+    return spike, LIFState(v)
+
+
+def if_step(current: Tensor, state: LIFState | None, **kwargs: object) -> tuple[Tensor, LIFState]:
+    """One integrate-and-fire step: :func:`lif_step` without leak (``decay=1``)."""
+    return lif_step(current, state, decay=1.0, **kwargs)  # type: ignore[arg-type]
+
+
+class LIF(nn.Module):
+    """LIF neurons over a sequence ``[T, ...]``; no state survives between calls.
+
+    Args:
+        decay: membrane leak :math:`\\lambda` in ``[0, 1]`` (``1`` = no leak).
+        threshold: firing threshold :math:`V_{th} > 0`.
+        reset: ``"soft"`` (subtract the threshold) or ``"hard"`` (reset to 0).
+        surrogate: a surrogate gradient or its name.
+        detach_reset: keep the reset out of the backward pass.
+
+    Shapes:
+        - input: currents ``[T, *]``
+        - output: spikes ``[T, *]`` of 0./1.
+    """
+
+    def __init__(
+        self,
+        decay: float = 0.5,
+        threshold: float = 1.0,
+        reset: str = "soft",
+        surrogate: str | Surrogate = "rectangular",
+        detach_reset: bool = False,
+    ) -> None:
+        super().__init__()
+        if not 0.0 <= decay <= 1.0:
+            raise ValueError(f"decay must lie in [0, 1], got {decay}")
+        if threshold <= 0:
+            raise ValueError(f"threshold must be > 0, got {threshold}")
+        if reset not in RESETS:
+            raise ValueError(f"unknown reset {reset!r}; choose 'soft' or 'hard'")
+        self.decay = decay
+        self.threshold = threshold
+        self.reset = reset
+        self.surrogate = get_surrogate(surrogate)
+        self.detach_reset = detach_reset
+
+    def forward(self, current: Tensor) -> Tensor:
+        if current.dim() < 1 or current.shape[0] == 0:
+            raise ValueError(f"expected currents [T, ...] with T >= 1, got {tuple(current.shape)}")
+        state, spikes = None, []
+        for i_t in current:
+            s_t, state = lif_step(
+                i_t,
+                state,
+                decay=self.decay,
+                threshold=self.threshold,
+                reset=self.reset,
+                surrogate=self.surrogate,
+                detach_reset=self.detach_reset,
+            )
+            spikes.append(s_t)
+        return torch.stack(spikes)
+
+    def __repr__(self) -> str:  # one line: it is nested in every layer's repr
+        return f"{type(self).__name__}({self.extra_repr()}, surrogate={self.surrogate})"
+
+    def extra_repr(self) -> str:
+        return f"decay={self.decay:g}, threshold={self.threshold:g}, reset={self.reset}"
+
+
+class IF(LIF):
+    """Integrate-and-fire neurons: :class:`LIF` with ``decay=1``."""
+
+    def __init__(self, threshold: float = 1.0, **kwargs: object) -> None:
+        super().__init__(decay=1.0, threshold=threshold, **kwargs)  # type: ignore[arg-type]
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold:g}, reset={self.reset}"
+
+
+NEURONS: dict[str, type[LIF]] = {"lif": LIF, "if": IF}
+
+
+def get_neuron(neuron: str | nn.Module, **params: object) -> nn.Module:
+    """A neuron module from its name (``"lif"``, ``"if"``) and parameters, or passed through."""
+    if isinstance(neuron, nn.Module):
+        return neuron
+    if not isinstance(neuron, str):
+        raise TypeError(f"neuron must be a name or a module, got {type(neuron)}")
+    try:
+        return NEURONS[neuron.lower()](**params)  # type: ignore[arg-type]
+    except KeyError:
+        raise ValueError(
+            f"unknown neuron {neuron!r}; choose one of {', '.join(map(repr, NEURONS))}"
+        ) from None
