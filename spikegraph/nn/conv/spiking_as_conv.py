@@ -1,0 +1,176 @@
+r"""The spiking graph convolution with adaptive synaptic scaling."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import MessagePassing
+from torch_geometric.nn.dense.linear import Linear
+
+from spikegraph.neurons import get_neuron
+from spikegraph.synapse import ScalingShape, SynapticScaling
+from spikegraph.typing import Adj
+from spikegraph.utils.checks import check_sequence
+from spikegraph.utils.graph import (
+    HAS_TORCH_SCATTER,
+    Adjacency,
+    csr_adjacency,
+    prepare_adjacency,
+    spmm,
+    to_edge_index,
+)
+
+__all__ = ["SpikingASConv", "node_drive"]
+
+BACKENDS = ("auto", "torch", "torch_scatter")
+
+
+def node_drive(x: Tensor) -> Tensor:
+    """Presynaptic activity per node and step, :math:`a_j(t) = \\min(1, \\mathrm{mean}_c |x_{jc}(t)|)`:
+    the fraction of a node's channels that fire, for spike inputs. ``[T, N, C] -> [T, N]``."""
+    return x.abs().mean(-1).clamp(max=1.0)
+
+
+class SpikingASConv(MessagePassing):
+    r"""Spiking graph convolution whose edges scale themselves adaptively (after AS-SNN,
+    Xu et al., IEEE TNNLS 2025).
+
+    Every edge :math:`e = (j \to i)` is a synapse. At step :math:`t` it carries the GCN-normalised
+    weight :math:`\hat w_e` scaled by :math:`f(x_e(t-1))`, a nonparametric function of its
+    intensity trace (:mod:`spikegraph.synapse`), and node :math:`i` integrates
+
+    .. math::
+        I_i(t) = \sum_{e = (j \to i)} \hat w_e\, f\bigl(x_e(t-1)\bigr)\, \bigl(W x_j(t)\bigr) + b,
+        \qquad s_i(t) = \mathrm{LIF}(I_i(1..t)).
+
+    The trace is driven by :math:`a_j(t)` (:func:`node_drive`) and records the intensity the edge
+    transmitted, :math:`u_e(t) = \min(1, a_j(t) f(x_e(t-1)))`; it is one scalar per edge and step,
+    never a ``[T, E, F]`` tensor. The scale multiplies the weight, so
+    :math:`\partial L/\partial W` carries :math:`f(x_e(t-1))`; the trace itself is detached unless
+    ``trace_grad=True``. The per-edge long-term experience lives in ``self.scaling`` (a
+    :class:`~spikegraph.synapse.SynapticScaling`) and is sized to the graph's synapses (edges plus
+    added self-loops) on the first training call. No other state survives between calls.
+
+    Args:
+        in_channels: input channels :math:`C_{in}`.
+        out_channels: output channels :math:`C_{out}`.
+        scaling: a shape name (``"tent"``, ``"homeostatic"``, ``"gaussian"``, ``"linear"``), a
+            :class:`~spikegraph.synapse.ScalingShape`, or ``None`` to turn scaling off.
+        neuron: ``"lif"``, ``"if"`` or a neuron module (default ``LIF()``).
+        normalize: apply symmetric GCN normalisation (default ``True``).
+        add_self_loops: add the missing self-loops (default ``True``).
+        bias: learn an additive bias on the current.
+        trace_decay: :math:`\lambda_c` of the trace (``1.0``: running count).
+        prior_weight: pseudo-count of the experience in the trace.
+        experience_momentum: update rate of the experience in training.
+        trace_grad: let gradients flow through the trace.
+        backend: sparse product: ``"torch"`` (CSR), ``"torch_scatter"``, or ``"auto"``
+            (``torch_scatter`` when importable).
+        **kwargs: passed to :class:`torch_geometric.nn.MessagePassing`.
+
+    Shapes:
+        - input: ``x`` ``[T, N, C_in]`` spikes or currents; ``edge_index`` ``[2, E]`` or a sparse
+          ``[N, N]`` adjacency; ``edge_weight`` ``[E]`` or ``None``
+        - output: spikes ``[T, N, C_out]`` of 0./1.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        scaling: str | ScalingShape | None = "tent",
+        neuron: str | nn.Module = "lif",
+        normalize: bool = True,
+        add_self_loops: bool = True,
+        bias: bool = True,
+        trace_decay: float = 1.0,
+        prior_weight: float = 1.0,
+        experience_momentum: float = 0.1,
+        trace_grad: bool = False,
+        backend: str = "torch",
+        **kwargs,
+    ) -> None:
+        kwargs.setdefault("aggr", "add")
+        super().__init__(**kwargs)
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        if backend == "torch_scatter" and not HAS_TORCH_SCATTER:
+            raise ImportError("backend='torch_scatter' needs the torch-scatter package")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.normalize = normalize
+        self.add_self_loops = add_self_loops
+        self.backend = backend
+        self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.neuron = get_neuron(neuron)
+        self.scaling = SynapticScaling(
+            scaling,
+            decay=trace_decay,
+            prior_weight=prior_weight,
+            experience_momentum=experience_momentum,
+            trace_grad=trace_grad,
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the weights and forget the experience (its size is kept)."""
+        super().reset_parameters()
+        self.lin.reset_parameters()
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+        self.scaling.reset_experience(self.scaling.num_synapses)
+
+    def reset_experience(self, num_synapses: int | None = None) -> None:
+        """Forget the long-term experience, e.g. before moving to another graph."""
+        self.scaling.reset_experience(num_synapses)
+
+    def forward(self, x: Tensor, edge_index: Adj, edge_weight: Tensor | None = None) -> Tensor:
+        return self.neuron(self.synaptic_current(x, edge_index, edge_weight))
+
+    def synaptic_current(
+        self, x: Tensor, edge_index: Adj, edge_weight: Tensor | None = None
+    ) -> Tensor:
+        """The input current :math:`I(t)` of every node before the neuron, ``[T, N, C_out]``."""
+        check_sequence(x, self.in_channels)
+        if x.dim() != 3:
+            raise ValueError(f"x must have shape [T, N, C], got {tuple(x.shape)}")
+        T, N, _ = x.shape
+        edge_index, edge_weight = to_edge_index(edge_index, edge_weight, N)
+        adj = prepare_adjacency(
+            edge_index,
+            edge_weight,
+            N,
+            normalize=self.normalize,
+            add_self_loops=self.add_self_loops,
+            dtype=x.dtype,
+        )
+        h = self.lin(x)
+        scale = self.scaling(node_drive(x)[:, adj.edge_index[0]])
+        if scale is None:  # one product for all steps: [N, T * C]
+            flat = h.transpose(0, 1).reshape(N, -1)
+            out = self._aggregate(adj, adj.weight, flat).view(N, T, -1).transpose(0, 1)
+        else:
+            steps = zip(scale, h, strict=True)
+            out = torch.stack([self._aggregate(adj, adj.weight * s, h_t) for s, h_t in steps])
+        return out if self.bias is None else out + self.bias
+
+    def _aggregate(self, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
+        return self.propagate(csr_adjacency(adj, values), x=h)
+
+    def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
+        return edge_weight.view(-1, 1) * x_j
+
+    def message_and_aggregate(self, adj_t: Tensor, x: Tensor) -> Tensor:
+        backend = self.backend
+        if backend == "auto":
+            backend = "torch_scatter" if HAS_TORCH_SCATTER else "torch"
+        return spmm(adj_t, x, backend=backend)
+
+    def __repr__(self) -> str:
+        shape = self.scaling.shape
+        return (
+            f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
+            f"scaling={shape!r}, neuron={self.neuron!r}, normalize={self.normalize})"
+        )
