@@ -19,9 +19,15 @@ def check_time_steps(T: int) -> None:
         raise ValueError(f"the number of time steps T must be a positive integer, got {T!r}")
 
 
+def _distinct(x: Tensor) -> Tensor:
+    """Drop the broadcast (stride-0) dimensions of a view: the same values, each once."""
+    return x[tuple(0 if st == 0 else slice(None) for st in x.stride())] if x.dim() else x
+
+
 def check_finite(x: Tensor, name: str) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    x = _distinct(x)
     if x.is_floating_point() and not torch.isfinite(x).all():
         bad = "NaN" if torch.isnan(x).any() else "Inf"
         raise ValueError(f"{name} contains {bad} values")

@@ -228,3 +228,13 @@ def test_unknown_names_are_rejected():
         SpikingASConv(3, 2, neuron=LIF(surrogate="step"))
     with pytest.raises(ValueError, match="unknown backend"):
         SpikingASConv(3, 2, backend="cuda")
+
+
+def test_repeated_input_view_gives_the_same_result_as_a_copy():
+    from spikegraph.encoders import repeat
+
+    conv = SpikingASConv(3, 4, neuron=LIF(threshold=0.2)).eval()
+    features = torch.rand(4, 3)
+    view = repeat(features, 5)
+    assert view.stride(0) == 0
+    torch.testing.assert_close(conv(view, EDGES), conv(view.contiguous(), EDGES))

@@ -2,6 +2,8 @@ r"""The spiking graph convolution with adaptive synaptic scaling."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
@@ -20,7 +22,7 @@ from spikegraph.utils.graph import (
     to_edge_index,
 )
 
-__all__ = ["SpikingASConv", "node_drive"]
+__all__ = ["SpikingASConv", "node_drive", "per_step"]
 
 BACKENDS = ("auto", "torch", "torch_scatter")
 
@@ -29,6 +31,15 @@ def node_drive(x: Tensor) -> Tensor:
     """Presynaptic activity per node and step, :math:`a_j(t) = \\min(1, \\mathrm{mean}_c |x_{jc}(t)|)`:
     the fraction of a node's channels that fire, for spike inputs. ``[T, N, C] -> [T, N]``."""
     return x.abs().mean(-1).clamp(max=1.0)
+
+
+def per_step(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """``fn(x)`` for a step-wise ``fn``, computed once when ``x`` repeats one step over time
+    (a stride-0 view such as :func:`~spikegraph.encoders.repeat` returns)."""
+    if x.shape[0] > 1 and x.stride(0) == 0:
+        out = fn(x[0])
+        return out.expand(x.shape[0], *out.shape)
+    return fn(x)
 
 
 class SpikingASConv(MessagePassing):
@@ -56,7 +67,8 @@ class SpikingASConv(MessagePassing):
         out_channels: output channels :math:`C_{out}`.
         scaling: a shape name (``"tent"``, ``"homeostatic"``, ``"gaussian"``, ``"linear"``), a
             :class:`~spikegraph.synapse.ScalingShape`, or ``None`` to turn scaling off.
-        neuron: ``"lif"``, ``"if"`` or a neuron module (default ``LIF()``).
+        neuron: ``"lif"``, ``"if"``, a neuron module (default ``LIF()``), or ``None`` to return
+            the synaptic currents instead of spikes (for a membrane read-out layer).
         normalize: apply symmetric GCN normalisation (default ``True``).
         add_self_loops: add the missing self-loops (default ``True``).
         bias: learn an additive bias on the current.
@@ -71,7 +83,7 @@ class SpikingASConv(MessagePassing):
     Shapes:
         - input: ``x`` ``[T, N, C_in]`` spikes or currents; ``edge_index`` ``[2, E]`` or a sparse
           ``[N, N]`` adjacency; ``edge_weight`` ``[E]`` or ``None``
-        - output: spikes ``[T, N, C_out]`` of 0./1.
+        - output: spikes ``[T, N, C_out]`` of 0./1. (currents with ``neuron=None``)
     """
 
     def __init__(
@@ -80,7 +92,7 @@ class SpikingASConv(MessagePassing):
         out_channels: int,
         *,
         scaling: str | ScalingShape | None = "tent",
-        neuron: str | nn.Module = "lif",
+        neuron: str | nn.Module | None = "lif",
         normalize: bool = True,
         add_self_loops: bool = True,
         bias: bool = True,
@@ -104,7 +116,7 @@ class SpikingASConv(MessagePassing):
         self.backend = backend
         self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
-        self.neuron = get_neuron(neuron)
+        self.neuron = None if neuron is None else get_neuron(neuron)
         self.scaling = SynapticScaling(
             scaling,
             decay=trace_decay,
@@ -127,7 +139,8 @@ class SpikingASConv(MessagePassing):
         self.scaling.reset_experience(num_synapses)
 
     def forward(self, x: Tensor, edge_index: Adj, edge_weight: Tensor | None = None) -> Tensor:
-        return self.neuron(self.synaptic_current(x, edge_index, edge_weight))
+        current = self.synaptic_current(x, edge_index, edge_weight)
+        return current if self.neuron is None else self.neuron(current)
 
     def synaptic_current(
         self, x: Tensor, edge_index: Adj, edge_weight: Tensor | None = None
@@ -146,8 +159,8 @@ class SpikingASConv(MessagePassing):
             add_self_loops=self.add_self_loops,
             dtype=x.dtype,
         )
-        h = self.lin(x)
-        scale = self.scaling(node_drive(x)[:, adj.edge_index[0]])
+        h = per_step(self.lin, x)
+        scale = self.scaling(per_step(node_drive, x)[:, adj.edge_index[0]])
         if scale is None:  # one product for all steps: [N, T * C]
             flat = h.transpose(0, 1).reshape(N, -1)
             out = self._aggregate(adj, adj.weight, flat).view(N, T, -1).transpose(0, 1)
