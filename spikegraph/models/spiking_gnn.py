@@ -1,0 +1,105 @@
+"""A spiking graph network: encoder, stacked SpikingASConv layers, read-out to logits."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from spikegraph.encoders import get_encoder
+from spikegraph.neurons import LIF
+from spikegraph.nn import SpikingASConv
+from spikegraph.synapse import ScalingShape
+from spikegraph.typing import Adj
+from spikegraph.utils.checks import check_finite
+
+__all__ = ["SpikingGNN"]
+
+READOUTS = ("membrane", "rate")
+
+
+class SpikingGNN(nn.Module):
+    """Node classifier: ``[N, C]`` features -> ``T`` steps of spikes -> ``[N, classes]`` logits.
+
+    Hidden layers are :class:`~spikegraph.nn.SpikingASConv` layers that emit spikes. The last
+    layer either integrates without spiking and its currents are averaged over time
+    (``readout="membrane"``), or spikes and its firing rates, times ``rate_scale``, are the logits
+    (``readout="rate"``, the GC-SNN read-out).
+
+    Args:
+        in_channels: node feature size.
+        hidden_channels: width of the spiking hidden layers.
+        out_channels: number of classes.
+        num_layers: number of graph layers (>= 1).
+        T: time steps.
+        encoder: ``"repeat"`` (direct coding) or ``"bernoulli"``.
+        dropout: dropout on the features and on each hidden spike train.
+        scaling: scaling shape (name, instance or ``None``), shared by all layers.
+        decay, threshold, reset, surrogate: LIF settings of the hidden neurons.
+        readout: ``"membrane"`` or ``"rate"``.
+        rate_scale: logits per unit firing rate for ``readout="rate"``.
+        **conv_kwargs: passed to every :class:`~spikegraph.nn.SpikingASConv`.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        out_channels: int,
+        *,
+        num_layers: int = 2,
+        T: int = 8,
+        encoder: str = "repeat",
+        dropout: float = 0.5,
+        scaling: str | ScalingShape | None = "tent",
+        decay: float = 0.5,
+        threshold: float = 1.0,
+        reset: str = "soft",
+        surrogate: str = "rectangular",
+        readout: str = "membrane",
+        rate_scale: float = 10.0,
+        **conv_kwargs,
+    ) -> None:
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        if readout not in READOUTS:
+            raise ValueError(f"unknown readout {readout!r}; choose one of {READOUTS}")
+        self.encoder = get_encoder(encoder, T)
+        self.dropout = dropout
+        self.readout = readout
+        self.rate_scale = rate_scale
+        sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
+        self.convs = nn.ModuleList()
+        for i, (c_in, c_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            last = i == num_layers - 1
+            neuron = (
+                None if last and readout == "membrane" else LIF(decay, threshold, reset, surrogate)
+            )
+            self.convs.append(
+                SpikingASConv(c_in, c_out, scaling=scaling, neuron=neuron, **conv_kwargs)
+            )
+
+    @property
+    def T(self) -> int:
+        return self.encoder.T
+
+    def reset_parameters(self) -> None:
+        for conv in self.convs:
+            conv.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Adj, edge_weight: Tensor | None = None) -> Tensor:
+        check_finite(x, "x")
+        if x.dim() != 2:
+            raise ValueError(f"x must be node features [N, C], got shape {tuple(x.shape)}")
+        h = self.encoder(F.dropout(x, self.dropout, self.training))
+        for i, conv in enumerate(self.convs):
+            if i > 0:
+                h = F.dropout(h, self.dropout, self.training)
+            h = conv(h, edge_index, edge_weight)
+        if self.readout == "membrane":
+            return h.mean(0)
+        return self.rate_scale * h.mean(0)
+
+    def __repr__(self) -> str:
+        convs = ", ".join(repr(c) for c in self.convs)
+        return f"{type(self).__name__}(T={self.T}, readout={self.readout}, convs=[{convs}])"
