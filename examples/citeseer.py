@@ -1,0 +1,9 @@
+"""Node classification on CiteSeer; the same flags as ``examples/cora.py``.
+
+    python examples/citeseer.py --runs 10 --json results/citeseer_snn_tent.json
+"""
+
+from spikegraph.tasks.node_classification import main
+
+if __name__ == "__main__":
+    main(dataset="CiteSeer")
