@@ -22,11 +22,12 @@ class GCN(nn.Module):
         *,
         num_layers: int = 2,
         dropout: float = 0.5,
+        cached: bool = False,
     ) -> None:
         super().__init__()
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         pairs = zip(sizes[:-1], sizes[1:], strict=True)
-        self.convs = nn.ModuleList(GCNConv(a, b, cached=False) for a, b in pairs)
+        self.convs = nn.ModuleList(GCNConv(a, b, cached=cached) for a, b in pairs)
         self.dropout = dropout
 
     def reset_parameters(self) -> None:

@@ -33,14 +33,14 @@ class Config:
 
     dataset: str = "Cora"
     model: str = "snn"  # "snn" or "gcn"
-    hidden: int = 64
+    hidden: int = 128
     layers: int = 2
     T: int = 8
     dropout: float = 0.5
     scaling: str | None = "tent"
     threshold: float = 0.5
-    decay: float = 0.5
-    surrogate: str = "rectangular"
+    decay: float = 0.9
+    surrogate: str = "atan"
     readout: str = "membrane"
     encoder: str = "repeat"
     lr: float = 0.01
@@ -83,6 +83,7 @@ def build_model(cfg: Config, num_features: int, num_classes: int) -> nn.Module:
         threshold=cfg.threshold,
         surrogate=cfg.surrogate,
         readout=cfg.readout,
+        cached=True,  # transductive: one fixed graph
     )
 
 

@@ -19,8 +19,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 __all__ = [
     "HAS_TORCH_SCATTER",
+    "CSR",
     "Adjacency",
-    "csr_adjacency",
     "prepare_adjacency",
     "spmm",
     "to_edge_index",
@@ -66,19 +66,32 @@ def to_edge_index(
     return edge_index, edge_weight
 
 
-class Adjacency(NamedTuple):
-    """A graph's synapses (input edges plus self-loops) and their CSR layout by target node.
+class CSR(NamedTuple):
+    """One CSR layout of the synapses: ``perm`` sorts them by row, ``rowptr``/``col`` follow."""
 
-    ``edge_index``/``weight`` are in synapse order (the order of the per-edge state);
-    ``perm`` sorts synapses by (target, source), which ``rowptr``/``col`` describe.
-    """
-
-    edge_index: Tensor
-    weight: Tensor
     rowptr: Tensor
     col: Tensor
     perm: Tensor
+
+
+class Adjacency(NamedTuple):
+    """A graph's synapses (input edges plus self-loops) in synapse order, with two CSR layouts:
+    ``by_target`` (rows = targets: the forward product) and ``by_source`` (its transpose: the
+    backward product). ``edge_index``/``weight`` are in synapse order, the order of the per-edge
+    state."""
+
+    edge_index: Tensor
+    weight: Tensor
+    by_target: CSR
+    by_source: CSR
     num_nodes: int
+
+
+def _csr_layout(row: Tensor, col: Tensor, num_nodes: int) -> CSR:
+    perm = torch.argsort(row * num_nodes + col, stable=True)
+    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=row.device)
+    rowptr[1:] = torch.cumsum(torch.bincount(row, minlength=num_nodes), 0)
+    return CSR(rowptr, col[perm], perm)
 
 
 def prepare_adjacency(
@@ -104,34 +117,54 @@ def prepare_adjacency(
             )
         weight = edge_weight.to(dtype)
     src, dst = edge_index
-    perm = torch.argsort(dst * num_nodes + src, stable=True)
-    counts = torch.bincount(dst, minlength=num_nodes)
-    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=edge_index.device)
-    rowptr[1:] = torch.cumsum(counts, 0)
-    return Adjacency(edge_index, weight, rowptr, src[perm], perm, num_nodes)
+    by_target = _csr_layout(dst, src, num_nodes)
+    by_source = _csr_layout(src, dst, num_nodes)
+    return Adjacency(edge_index, weight, by_target, by_source, num_nodes)
 
 
-def csr_adjacency(adj: Adjacency, values: Tensor) -> Tensor:
-    """The transposed adjacency (row = target) as a torch CSR tensor with one weight per synapse
-    (``values`` in synapse order, ``[E]``)."""
-    n = adj.num_nodes
+def _csr_matmul(layout: CSR, values: Tensor, h: Tensor) -> Tensor:
+    n = layout.rowptr.numel() - 1
     with warnings.catch_warnings():  # "CSR support is in beta": it is stable for what we use
         warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(
-            adj.rowptr, adj.col, values[adj.perm], (n, n), check_invariants=False
+        a = torch.sparse_csr_tensor(
+            layout.rowptr, layout.col, values[layout.perm], (n, n), check_invariants=False
         )
+    return a @ h
 
 
-def spmm(adj_t: Tensor, h: Tensor, backend: str = "torch") -> Tensor:
-    r"""Aggregate :math:`\sum_{j \to i} w_{ji} h_j` with a CSR adjacency from :func:`csr_adjacency`.
+class _SpMM(torch.autograd.Function):
+    """``A @ h`` whose backward uses the stored transpose layout (no CSR conversion per call)."""
+
+    @staticmethod
+    def forward(ctx, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
+        ctx.adj = adj
+        ctx.save_for_backward(values, h)
+        return _csr_matmul(adj.by_target, values, h)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
+        values, h = ctx.saved_tensors
+        adj = ctx.adj
+        grad_h = _csr_matmul(adj.by_source, values, grad) if ctx.needs_input_grad[2] else None
+        grad_values = None
+        if ctx.needs_input_grad[1]:  # rare: learnable edge weights or trace_grad=True
+            src, dst = adj.edge_index
+            grad_values = (grad[dst] * h[src]).sum(-1)
+        return None, grad_values, grad_h
+
+
+def spmm(adj: Adjacency, values: Tensor, h: Tensor, backend: str = "torch") -> Tensor:
+    r"""Aggregate :math:`\sum_{j \to i} w_{ji} h_j` along the synapses of ``adj``.
 
     Args:
-        adj_t: transposed adjacency, torch sparse CSR ``[N, N]``.
+        adj: the graph from :func:`prepare_adjacency`.
+        values: one weight per synapse, in synapse order, ``[E]``.
         h: node features ``[N, F]`` (or ``[N, T * F]`` for several steps sharing the weights).
-        backend: ``"torch"`` (a CSR sparse-dense product: no ``[E, F]`` message tensor) or
-            ``"torch_scatter"`` (gather the messages, then ``segment_csr``).
+        backend: ``"torch"`` (CSR sparse-dense products forward and backward: no ``[E, F]``
+            message tensor) or ``"torch_scatter"`` (gather the messages, then ``segment_csr``).
     """
     if backend == "torch_scatter":
-        messages = h[adj_t.col_indices()] * adj_t.values().unsqueeze(-1)
-        return torch_scatter.segment_csr(messages, adj_t.crow_indices(), reduce="sum")
-    return adj_t @ h
+        layout = adj.by_target
+        messages = h[layout.col] * values[layout.perm].unsqueeze(-1)
+        return torch_scatter.segment_csr(messages, layout.rowptr, reduce="sum")
+    return _SpMM.apply(adj, values, h)

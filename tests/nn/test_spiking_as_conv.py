@@ -238,3 +238,33 @@ def test_repeated_input_view_gives_the_same_result_as_a_copy():
     view = repeat(features, 5)
     assert view.stride(0) == 0
     torch.testing.assert_close(conv(view, EDGES), conv(view.contiguous(), EDGES))
+
+
+def test_cached_adjacency_gives_the_same_output_and_guards_the_graph_size():
+    x = spike_input()
+    plain = SpikingASConv(3, 4, neuron=LIF(threshold=0.2)).eval()
+    cached = SpikingASConv(3, 4, neuron=LIF(threshold=0.2), cached=True).eval()
+    cached.load_state_dict(plain.state_dict())
+    for _ in range(2):
+        torch.testing.assert_close(cached(x, EDGES), plain(x, EDGES))
+    with pytest.raises(ValueError, match="cached=True holds a graph of 4 nodes"):
+        cached(spike_input(N=5), EDGES)
+
+
+@pytest.mark.parametrize("backend", ["torch"] + (["torch_scatter"] if HAS_TORCH_SCATTER else []))
+def test_fast_path_matches_a_per_step_dense_reference_with_gradients(backend):
+    x = torch.rand(4, 4, 3)
+    conv = SpikingASConv(3, 5, scaling="tent", neuron=None, backend=backend).eval()
+    all_edges, scales = hand_scales(x, EDGES, conv.scaling.shape)
+    a_hat = dense_gcn_adjacency(EDGES, 4)
+    norm = a_hat[all_edges[1], all_edges[0]]
+    reference = []
+    for t in range(4):
+        a_t = torch.zeros(4, 4).index_put((all_edges[1], all_edges[0]), norm * scales[t])
+        reference.append(a_t @ conv.lin(x[t]) + conv.bias)
+    reference = torch.stack(reference)
+    out = conv(x, EDGES)
+    torch.testing.assert_close(out, reference, atol=1e-5, rtol=0)
+    g_fast = torch.autograd.grad(out.square().sum(), conv.lin.weight)
+    g_ref = torch.autograd.grad(reference.square().sum(), conv.lin.weight)
+    torch.testing.assert_close(g_fast, g_ref, atol=1e-5, rtol=0)

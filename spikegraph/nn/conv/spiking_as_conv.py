@@ -16,7 +16,6 @@ from spikegraph.utils.checks import check_sequence
 from spikegraph.utils.graph import (
     HAS_TORCH_SCATTER,
     Adjacency,
-    csr_adjacency,
     prepare_adjacency,
     spmm,
     to_edge_index,
@@ -24,7 +23,7 @@ from spikegraph.utils.graph import (
 
 __all__ = ["SpikingASConv", "node_drive", "per_step"]
 
-BACKENDS = ("auto", "torch", "torch_scatter")
+BACKENDS = ("torch", "torch_scatter")
 
 
 def node_drive(x: Tensor) -> Tensor:
@@ -76,8 +75,12 @@ class SpikingASConv(MessagePassing):
         prior_weight: pseudo-count of the experience in the trace.
         experience_momentum: update rate of the experience in training.
         trace_grad: let gradients flow through the trace.
-        backend: sparse product: ``"torch"`` (CSR), ``"torch_scatter"``, or ``"auto"``
-            (``torch_scatter`` when importable).
+        backend: sparse product: ``"torch"`` (CSR products, the default and the faster on
+            CPU: see ``benchmarks/``) or ``"torch_scatter"`` (gather + ``segment_csr``; needs
+            the torch-scatter package).
+        cached: keep the normalised adjacency of the first call and reuse it (transductive
+            learning on one fixed graph, as ``GCNConv(cached=True)``); the graph is then not
+            re-checked on later calls.
         **kwargs: passed to :class:`torch_geometric.nn.MessagePassing`.
 
     Shapes:
@@ -101,6 +104,7 @@ class SpikingASConv(MessagePassing):
         experience_momentum: float = 0.1,
         trace_grad: bool = False,
         backend: str = "torch",
+        cached: bool = False,
         **kwargs,
     ) -> None:
         kwargs.setdefault("aggr", "add")
@@ -114,6 +118,8 @@ class SpikingASConv(MessagePassing):
         self.normalize = normalize
         self.add_self_loops = add_self_loops
         self.backend = backend
+        self.cached = cached
+        self._cached_adj: Adjacency | None = None
         self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         self.neuron = None if neuron is None else get_neuron(neuron)
@@ -129,6 +135,7 @@ class SpikingASConv(MessagePassing):
     def reset_parameters(self) -> None:
         """Re-initialise the weights and forget the experience (its size is kept)."""
         super().reset_parameters()
+        self._cached_adj = None
         self.lin.reset_parameters()
         if self.bias is not None:
             nn.init.zeros_(self.bias)
@@ -150,15 +157,7 @@ class SpikingASConv(MessagePassing):
         if x.dim() != 3:
             raise ValueError(f"x must have shape [T, N, C], got {tuple(x.shape)}")
         T, N, _ = x.shape
-        edge_index, edge_weight = to_edge_index(edge_index, edge_weight, N)
-        adj = prepare_adjacency(
-            edge_index,
-            edge_weight,
-            N,
-            normalize=self.normalize,
-            add_self_loops=self.add_self_loops,
-            dtype=x.dtype,
-        )
+        adj = self._adjacency(edge_index, edge_weight, N, x.dtype)
         h = per_step(self.lin, x)
         scale = self.scaling(per_step(node_drive, x)[:, adj.edge_index[0]])
         if scale is None:  # one product for all steps: [N, T * C]
@@ -169,17 +168,36 @@ class SpikingASConv(MessagePassing):
             out = torch.stack([self._aggregate(adj, adj.weight * s, h_t) for s, h_t in steps])
         return out if self.bias is None else out + self.bias
 
+    def _adjacency(
+        self, edge_index: Adj, edge_weight: Tensor | None, num_nodes: int, dtype: torch.dtype
+    ) -> Adjacency:
+        if self._cached_adj is not None:
+            if self._cached_adj.num_nodes != num_nodes:
+                raise ValueError(
+                    f"cached=True holds a graph of {self._cached_adj.num_nodes} nodes but x has "
+                    f"{num_nodes}; call reset_parameters() (or use cached=False) for a new graph"
+                )
+            return self._cached_adj
+        edge_index, edge_weight = to_edge_index(edge_index, edge_weight, num_nodes)
+        adj = prepare_adjacency(
+            edge_index,
+            edge_weight,
+            num_nodes,
+            normalize=self.normalize,
+            add_self_loops=self.add_self_loops,
+            dtype=dtype,
+        )
+        if self.cached:
+            self._cached_adj = adj
+        return adj
+
     def _aggregate(self, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
-        return self.propagate(csr_adjacency(adj, values), x=h)
+        # The time axis and per-step edge values do not fit ``propagate``; the fused product
+        # below is what ``message_and_aggregate`` would do, forward and backward.
+        return spmm(adj, values, h, backend=self.backend)
 
     def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
         return edge_weight.view(-1, 1) * x_j
-
-    def message_and_aggregate(self, adj_t: Tensor, x: Tensor) -> Tensor:
-        backend = self.backend
-        if backend == "auto":
-            backend = "torch_scatter" if HAS_TORCH_SCATTER else "torch"
-        return spmm(adj_t, x, backend=backend)
 
     def __repr__(self) -> str:
         shape = self.scaling.shape
