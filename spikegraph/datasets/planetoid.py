@@ -12,15 +12,18 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+from torch_geometric.data import Data
 from torch_geometric.datasets import Planetoid
 
-__all__ = ["DatasetIntegrityError", "PLANETOID_SHA256", "load_planetoid", "default_cache_dir"]
+__all__ = ["PLANETOID_SHA256", "DatasetIntegrityError", "default_cache_dir", "load_planetoid"]
 
 _SUFFIXES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
 _CANONICAL = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 
+#: sha256 of every vendored raw file, by dataset and file name (the same as ``datasets/SHA256SUMS``).
 PLANETOID_SHA256: dict[str, dict[str, str]] = {
     "Cora": {
         "ind.cora.x": "23cfa55d91c6f624233f5eb7b6e3f141f1bd2b2ae39608a63cf5d084bb27baab",
@@ -46,21 +49,67 @@ PLANETOID_SHA256: dict[str, dict[str, str]] = {
 
 
 class DatasetIntegrityError(ValueError):
-    """A data file does not have the content it should (checksum mismatch)."""
-
-
-def _vendored_root() -> Path:
-    return Path(__file__).resolve().parents[2] / "datasets"
+    """A data file does not have the content it should (sha256 mismatch)."""
 
 
 def default_cache_dir() -> Path:
-    """``$SPIKEGRAPH_CACHE/planetoid``, or ``~/.cache/spikegraph/planetoid``."""
+    """Where PyG's working copy goes unless ``cache_dir`` is given.
+
+    Returns:
+        ``$SPIKEGRAPH_CACHE/planetoid`` when that variable is set, else
+        ``~/.cache/spikegraph/planetoid``.
+    """
     base = os.environ.get("SPIKEGRAPH_CACHE") or Path.home() / ".cache" / "spikegraph"
     return Path(base) / "planetoid"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def load_planetoid(
+    name: str,
+    root: str | Path | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    transform: Callable[[Data], Data] | None = None,
+) -> Planetoid:
+    """Load a Planetoid citation graph with its public split.
+
+    Cora and CiteSeer are read from ``root`` (by default the repository's vendored
+    ``datasets/``), every raw file is checked against :data:`PLANETOID_SHA256`, and the files
+    are copied into ``cache_dir``, where PyG builds its ``processed/`` folder. ``root`` is
+    only read. PubMed has no checksum table: a complete local copy in ``root`` is used
+    *without* verification; otherwise PyG downloads it into the cache, which needs internet.
+
+    Args:
+        name: ``"Cora"``, ``"CiteSeer"`` or ``"PubMed"``, in any case.
+        root: A folder holding ``<Name>/raw/ind.<name>.*`` (the folder name as spelled above).
+        cache_dir: A writable folder for PyG's copy (default: :func:`default_cache_dir`).
+        transform: Passed on to ``Planetoid``; applied to the graph on every access.
+
+    Returns:
+        PyG's ``Planetoid`` dataset: ``ds[0]`` is the graph with ``train_mask``, ``val_mask``
+        and ``test_mask``, and ``ds.num_classes`` the number of classes.
+
+    Raises:
+        ValueError: ``name`` is not a Planetoid dataset.
+        FileNotFoundError: A raw file of Cora or CiteSeer is missing from ``root``.
+        DatasetIntegrityError: A raw file of Cora or CiteSeer has the wrong sha256.
+        RuntimeError: PubMed has no local copy and could not be downloaded.
+    """
+    canonical = _canonical(name)
+    src = (Path(root) if root is not None else _vendored_root()) / canonical / "raw"
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    sums = PLANETOID_SHA256.get(canonical)
+    if sums is not None:
+        _verify_source(src, sums, vendored=root is None)
+    elif _missing_files(src, canonical):
+        return _download(canonical, cache, transform, src)
+    else:
+        sums = {file: _sha256(src / file) for file in _raw_names(canonical)}
+    _sync_raw(src, cache / canonical / "raw", sums)
+    return Planetoid(str(cache), canonical, split="public", transform=transform)
+
+
+def _vendored_root() -> Path:
+    return Path(__file__).resolve().parents[2] / "datasets"
 
 
 def _canonical(name: str) -> str:
@@ -71,12 +120,34 @@ def _canonical(name: str) -> str:
         raise ValueError(f"unknown Planetoid dataset {name!r}; choose one of {known}") from None
 
 
-def _verify(path: Path, expected: str) -> None:
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"missing data file {path}; restore it (git checkout -- datasets) or pass root= "
-            "pointing at a folder holding <Name>/raw/"
-        )
+def _raw_names(canonical: str) -> list[str]:
+    return [f"ind.{canonical.lower()}.{suffix}" for suffix in _SUFFIXES]
+
+
+def _missing_files(src: Path, canonical: str) -> list[str]:
+    return [file for file in _raw_names(canonical) if not (src / file).is_file()]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _verify_source(src: Path, sums: dict[str, str], *, vendored: bool) -> None:
+    """Check that every raw file is there with the expected sha256."""
+    for file, expected in sums.items():
+        path = src / file
+        if not path.is_file():
+            raise FileNotFoundError(f"missing data file {path}; {_restore_hint(vendored)}")
+        _check_digest(path, expected)
+
+
+def _restore_hint(vendored: bool) -> str:
+    if vendored:
+        return "restore it from version control (git checkout -- datasets) or pass root="
+    return "copy it from the spikegraph repository's datasets/ folder, or leave root unset"
+
+
+def _check_digest(path: Path, expected: str) -> None:
     actual = _sha256(path)
     if actual != expected:
         raise DatasetIntegrityError(
@@ -84,60 +155,38 @@ def _verify(path: Path, expected: str) -> None:
         )
 
 
-def _sync_raw(src: Path, dst: Path, sums: dict[str, str] | None) -> None:
-    """Copy raw files into the cache; re-copy any that differ and drop stale processed files."""
+def _sync_raw(src: Path, dst: Path, sums: dict[str, str]) -> None:
+    """Make ``dst`` hold exactly the checked files; drop PyG's output if any had to change."""
     dst.mkdir(parents=True, exist_ok=True)
-    changed = False
-    for file in sorted(p.name for p in src.iterdir()) if sums is None else sums:
-        target = dst / file
-        if target.is_file() and (sums is None or _sha256(target) == sums[file]):
-            continue
-        shutil.copyfile(src / file, target)
-        changed = True
-    if changed:
+    stale = [file for file, digest in sums.items() if not _has_digest(dst / file, digest)]
+    for file in stale:
+        _copy_atomic(src / file, dst / file)
+        _check_digest(dst / file, sums[file])
+    if stale:
         shutil.rmtree(dst.parent / "processed", ignore_errors=True)
 
 
-def load_planetoid(
-    name: str,
-    root: str | Path | None = None,
-    *,
-    cache_dir: str | Path | None = None,
-    transform=None,
+def _has_digest(path: Path, digest: str) -> bool:
+    return path.is_file() and _sha256(path) == digest
+
+
+def _copy_atomic(src: Path, dst: Path) -> None:
+    """Copy through a temporary name, so a concurrent reader never sees half a file."""
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _download(
+    name: str, cache: Path, transform: Callable[[Data], Data] | None, src: Path
 ) -> Planetoid:
-    """Load a Planetoid dataset (public split) as PyG's ``Planetoid`` object.
-
-    Args:
-        name: ``"Cora"``, ``"CiteSeer"`` or ``"PubMed"`` (any case).
-        root: a folder holding ``<Name>/raw/`` (default: the vendored ``datasets/``). It is
-            only read.
-        cache_dir: writable folder for PyG's copy (default: :func:`default_cache_dir`).
-        transform: passed to ``Planetoid``.
-
-    Raises:
-        FileNotFoundError: a vendored raw file is missing. DatasetIntegrityError: one is corrupt.
-        RuntimeError: PubMed is not available locally and cannot be downloaded.
-    """
-    name = _canonical(name)
-    root = Path(root) if root is not None else _vendored_root()
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    src = root / name / "raw"
-    sums = PLANETOID_SHA256.get(name)
-    if sums is not None:
-        for file, expected in sums.items():
-            _verify(src / file, expected)
-    elif not all((src / f"ind.{name.lower()}.{s}").is_file() for s in _SUFFIXES):
-        return _download(name, cache, transform)
-    _sync_raw(src, cache / name / "raw", sums)
-    return Planetoid(str(cache), name, split="public", transform=transform)
-
-
-def _download(name: str, cache: Path, transform) -> Planetoid:
+    """PyG's own download path, with an actionable error when it fails (e.g. offline)."""
     try:
         return Planetoid(str(cache), name, split="public", transform=transform)
-    except Exception as err:  # PyG raises URLError, OSError, ... when offline
+    except Exception as err:  # offline, PyG raises URLError, OSError, ...
         raise RuntimeError(
-            f"{name} is not vendored with spikegraph and downloading it failed ({err}). "
-            f"With internet, PyG downloads it into {cache}; offline, pass root= pointing at a "
-            f"folder holding {name}/raw/ with all 8 ind.{name.lower()}.* files."
+            f"{name} is not vendored with spikegraph and no complete local copy was found at "
+            f"{src}, so PyG tried to download it into {cache / name}, which failed ({err!r}). "
+            f"The download needs internet; offline, pass root= pointing at a folder holding "
+            f"{name}/raw/ with all 8 ind.{name.lower()}.* files."
         ) from err
