@@ -1,0 +1,77 @@
+"""Event data: N-MNIST files, frames, a dataset, a recording simulator and perturbations.
+
+- :mod:`spikegraph.events.io`: read and write N-MNIST ``.bin`` files, read MNIST ``idx``;
+- :mod:`spikegraph.events.frames`: bin events into ``[T, 2, 34, 34]`` count frames;
+- :mod:`spikegraph.events.dataset`: :class:`NMNIST`, a ``torch`` dataset of frames;
+- :mod:`spikegraph.events.simulator`: N-MNIST-like recordings from MNIST digits;
+- :mod:`spikegraph.events.stats`: summary statistics to compare recordings;
+- :mod:`spikegraph.events.perturb`: seeded test-time perturbations.
+"""
+
+from spikegraph.events.dataset import NMNIST
+from spikegraph.events.frames import BINNINGS, check_binning, to_frames
+from spikegraph.events.io import (
+    EVENT_DTYPE,
+    NMNIST_SENSOR_SIZE,
+    EventFileError,
+    IdxFileError,
+    make_events,
+    read_idx,
+    read_nmnist_bin,
+    write_nmnist_bin,
+)
+from spikegraph.events.perturb import (
+    LEVELS,
+    PERTURBATIONS,
+    drop,
+    drop_events,
+    gaussian_noise,
+    jitter,
+    jitter_events,
+    occlude_events,
+    occlusion,
+    pepper,
+    perturb,
+    salt,
+    salt_and_pepper,
+)
+from spikegraph.events.simulator import (
+    SimulatorParams,
+    generate_nmnist,
+    sample_rng,
+    simulate_recording,
+)
+from spikegraph.events.stats import summary_stats
+
+__all__ = [
+    "BINNINGS",
+    "EVENT_DTYPE",
+    "LEVELS",
+    "NMNIST",
+    "NMNIST_SENSOR_SIZE",
+    "PERTURBATIONS",
+    "EventFileError",
+    "IdxFileError",
+    "SimulatorParams",
+    "check_binning",
+    "drop",
+    "drop_events",
+    "gaussian_noise",
+    "generate_nmnist",
+    "jitter",
+    "jitter_events",
+    "make_events",
+    "occlude_events",
+    "occlusion",
+    "pepper",
+    "perturb",
+    "read_idx",
+    "read_nmnist_bin",
+    "salt",
+    "salt_and_pepper",
+    "sample_rng",
+    "simulate_recording",
+    "summary_stats",
+    "to_frames",
+    "write_nmnist_bin",
+]
