@@ -206,9 +206,10 @@ def format_summary(report: dict) -> str:
     ]
     if "firing_rate_mean" in report:
         lines.append(
-            f"firing rate: {report['firing_rate_mean']:.3f} (mean over spiking layers); "
+            f"firing rate: {report['firing_rate_mean']:.3f} (mean over spiking layers and runs); "
             f"silent neurons: {100 * report['silent_fraction_mean']:.1f} %"
         )
+        lines.append("per layer, first run:")
         for name, layer in report["firing_by_layer"].items():
             steps = " ".join(f"{r:.3f}" for r in layer["firing_rate_per_step"])
             lines.append(f"  {name}: rate {layer['firing_rate']:.3f}; per step {steps}")
