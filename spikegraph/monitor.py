@@ -29,7 +29,6 @@ from torch import Tensor, nn
 
 from spikegraph.neurons import LIF
 from spikegraph.nn import ASLinear, SpikingASConv
-from spikegraph.utils.graph import prepare_adjacency, to_edge_index
 
 __all__ = ["FiringMonitor", "E_AC_PJ", "E_MAC_PJ"]
 
@@ -71,15 +70,6 @@ class _Ops:
 
 def _is_binary(x: Tensor) -> bool:
     return bool(((x == 0) | (x == 1)).all())
-
-
-def _synapses(conv: SpikingASConv, x: Tensor, edge_index: Any, edge_weight: Any) -> int:
-    num_nodes = x.shape[-2]
-    ei, ew = to_edge_index(edge_index, edge_weight, num_nodes)
-    adj = prepare_adjacency(
-        ei, ew, num_nodes, normalize=conv.normalize, add_self_loops=conv.add_self_loops
-    )
-    return adj.edge_index.shape[1]
 
 
 class FiringMonitor:
@@ -146,7 +136,8 @@ class FiringMonitor:
             ops.ann_macs += rows * c_in * c_out
             if isinstance(module, SpikingASConv):
                 bound = inspect.signature(module.forward).bind(*args, **kwargs).arguments
-                synapses = _synapses(module, x, bound["edge_index"], bound.get("edge_weight"))
+                adj = module.adjacency(bound["edge_index"], bound.get("edge_weight"), x.shape[-2])
+                synapses = adj.edge_index.shape[1]
                 ops.macs += T * synapses * c_out
                 ops.ann_macs += synapses * c_out
 

@@ -71,7 +71,7 @@ def assert_reset_restores(module: nn.Module, run: Callable[[], Tensor]) -> None:
     torch.manual_seed(0)
     module.reset_parameters()
     first = run()
-    run()  # may change state (experience, optimiser-free updates)
+    run()  # a training-mode call moves state (the experience) that reset must restore
     torch.manual_seed(0)
     module.reset_parameters()
     torch.testing.assert_close(run(), first)

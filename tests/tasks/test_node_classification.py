@@ -34,8 +34,8 @@ def test_gcn_baseline_runs_through_the_same_pipeline(cora):
     assert len(report["test_acc"]) == 1 and "firing_rate_mean" not in report
 
 
-@pytest.mark.parametrize("script", ["cora.py", "citeseer.py"])
-def test_example_scripts_run_end_to_end(script, tmp_path, monkeypatch):
+@pytest.mark.parametrize("script,dataset", [("cora.py", "Cora"), ("citeseer.py", "CiteSeer")])
+def test_example_scripts_run_end_to_end(script, dataset, tmp_path, monkeypatch):
     out = tmp_path / "report.json"
     monkeypatch.setenv("SPIKEGRAPH_CACHE", str(tmp_path / "cache"))
     argv = ["--epochs", "2", "--T", "2", "--runs", "2", "--json", str(out), "--no-progress"]
@@ -55,9 +55,7 @@ def test_example_scripts_run_end_to_end(script, tmp_path, monkeypatch):
     ):
         assert key in report, key
     assert len(report["test_acc"]) == 2 and 0 <= report["firing_rate_mean"] <= 1
-    assert report["config"]["dataset"] == script.removesuffix(".py").replace(
-        "citeseer", "CiteSeer"
-    ).replace("cora", "Cora")
+    assert report["config"]["dataset"] == dataset
 
 
 def test_scaling_none_flag_turns_scaling_off(tmp_path, monkeypatch):

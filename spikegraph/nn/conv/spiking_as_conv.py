@@ -157,7 +157,7 @@ class SpikingASConv(MessagePassing):
         if x.dim() != 3:
             raise ValueError(f"x must have shape [T, N, C], got {tuple(x.shape)}")
         T, N, _ = x.shape
-        adj = self._adjacency(edge_index, edge_weight, N, x.dtype)
+        adj = self.adjacency(edge_index, edge_weight, N, x.dtype)
         h = per_step(self.lin, x)
         scale = self.scaling(per_step(node_drive, x)[:, adj.edge_index[0]])
         if scale is None:  # one product for all steps: [N, T * C]
@@ -168,9 +168,15 @@ class SpikingASConv(MessagePassing):
             out = torch.stack([self._aggregate(adj, adj.weight * s, h_t) for s, h_t in steps])
         return out if self.bias is None else out + self.bias
 
-    def _adjacency(
-        self, edge_index: Adj, edge_weight: Tensor | None, num_nodes: int, dtype: torch.dtype
+    def adjacency(
+        self,
+        edge_index: Adj,
+        edge_weight: Tensor | None,
+        num_nodes: int,
+        dtype: torch.dtype = torch.float32,
     ) -> Adjacency:
+        """The synapses this layer sees for a graph: checked, self-loops added, normalised, in
+        CSR (the cached one with ``cached=True``)."""
         if self._cached_adj is not None:
             if self._cached_adj.num_nodes != num_nodes:
                 raise ValueError(
@@ -195,9 +201,6 @@ class SpikingASConv(MessagePassing):
         # The time axis and per-step edge values do not fit ``propagate``; the fused product
         # below is what ``message_and_aggregate`` would do, forward and backward.
         return spmm(adj, values, h, backend=self.backend)
-
-    def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
-        return edge_weight.view(-1, 1) * x_j
 
     def __repr__(self) -> str:
         shape = self.scaling.shape
