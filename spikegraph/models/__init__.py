@@ -2,5 +2,6 @@
 
 from spikegraph.models.gcn import GCN
 from spikegraph.models.spiking_gnn import SpikingGNN
+from spikegraph.models.spiking_mlp import SpikingMLP
 
-__all__ = ["GCN", "SpikingGNN"]
+__all__ = ["GCN", "SpikingGNN", "SpikingMLP"]
