@@ -35,13 +35,20 @@ from spikegraph.events.perturb import (
     salt,
     salt_and_pepper,
 )
-from spikegraph.events.simulator import (
-    SimulatorParams,
-    generate_nmnist,
-    sample_rng,
-    simulate_recording,
-)
 from spikegraph.events.stats import summary_stats
+
+# The simulator is imported on first use, so that ``python -m spikegraph.events.simulator``
+# does not find its own module already imported by the package (runpy warns about that).
+_SIMULATOR_NAMES = ("SimulatorParams", "generate_nmnist", "sample_rng", "simulate_recording")
+
+
+def __getattr__(name: str):
+    if name in _SIMULATOR_NAMES:
+        from spikegraph.events import simulator
+
+        return getattr(simulator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BINNINGS",
