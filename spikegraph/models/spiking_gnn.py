@@ -87,7 +87,20 @@ class SpikingGNN(nn.Module):
         for conv in self.convs:
             conv.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Adj, edge_weight: Tensor | None = None) -> Tensor:
+    def reset_experience(self, num_synapses: int | None = None) -> None:
+        """Forget every layer's experience; size it for mini-batches (see ``forward``'s ``e_id``)."""
+        for conv in self.convs:
+            conv.reset_experience(num_synapses)
+
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Adj,
+        edge_weight: Tensor | None = None,
+        e_id: Tensor | None = None,
+    ) -> Tensor:
+        """Logits ``[N, classes]``; ``e_id`` (global edge ids of a sampled subgraph) is passed
+        to every layer, see :class:`~spikegraph.nn.SpikingASConv`."""
         check_finite(x, "x")
         if x.dim() != 2:
             raise ValueError(f"x must be node features [N, C], got shape {tuple(x.shape)}")
@@ -95,7 +108,7 @@ class SpikingGNN(nn.Module):
         for i, conv in enumerate(self.convs):
             if i > 0:
                 h = F.dropout(h, self.dropout, self.training)
-            h = conv(h, edge_index, edge_weight)
+            h = conv(h, edge_index, edge_weight, e_id)
         if self.readout == "membrane":
             return h.mean(0)
         return self.rate_scale * h.mean(0)

@@ -92,18 +92,43 @@ class SynapticScaling(nn.Module):
             raise ValueError(f"num_synapses must be >= 0, got {num_synapses}")
         self.experience = torch.full((size,), self.experience_init, device=self.experience.device)
 
-    def forward(self, drive: Tensor) -> Tensor | None:
+    def forward(self, drive: Tensor, index: Tensor | None = None) -> Tensor | None:
+        """The scale of every synapse and step (``None`` without a shape).
+
+        ``index`` (``[K]``, optional, unique) names the entries of the experience buffer that
+        the ``K`` synapses of ``drive`` own, for mini-batches that see a subset of a larger set of
+        synapses (e.g. a sampled subgraph's global edge ids); only those entries are read
+        and updated. The buffer must then already have its full size.
+        """
         if self.shape is None:
             return None
-        prior = self._prior(drive)
+        prior = self._prior(drive) if index is None else self._indexed_prior(drive, index)
         with torch.set_grad_enabled(self.trace_grad and torch.is_grad_enabled()):
             drive_in = drive if self.trace_grad else drive.detach()
             scale, intensity = scaled_trace(
                 drive_in, self.shape, prior, decay=self.decay, prior_weight=self.prior_weight
             )
         if self.training and self.experience_momentum > 0:
-            self._update_experience(intensity)
+            self._update_experience(intensity, index)
         return scale
+
+    def _indexed_prior(self, drive: Tensor, index: Tensor) -> Tensor:
+        if self.num_synapses is None:
+            raise ValueError(
+                "an index into the experience needs a sized buffer: call "
+                "reset_experience(num_synapses) with the size of the full set of synapses first"
+            )
+        if index.dim() != 1 or index.numel() != drive.shape[-1] or index.is_floating_point():
+            raise ValueError(
+                f"index must be a 1-D integer tensor with one entry per synapse "
+                f"({drive.shape[-1]}), got {index.dtype} of shape {tuple(index.shape)}"
+            )
+        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= self.num_synapses):
+            raise ValueError(
+                f"index holds values in [{int(index.min())}, {int(index.max())}] but the "
+                f"experience buffer has {self.num_synapses} synapses"
+            )
+        return self.experience[index].to(drive.dtype)
 
     def _prior(self, drive: Tensor) -> Tensor:
         size = drive.shape[-1]
@@ -115,14 +140,20 @@ class SynapticScaling(nn.Module):
             raise ValueError(
                 f"the experience buffer holds {self.num_synapses} synapses but the input has {size}; "
                 "call reset_experience() (or reset_experience(num_synapses)) to start afresh on "
-                "a new graph or layer size, or load the state saved for this one"
+                "a new graph or layer size, or load the state saved for this one; a mini-batch of "
+                "a larger graph must name its synapses' global ids (SpikingASConv: e_id)"
             )
         return self.experience.to(drive.dtype)
 
     @torch.no_grad()
-    def _update_experience(self, intensity: Tensor) -> None:
+    def _update_experience(self, intensity: Tensor, index: Tensor | None = None) -> None:
         mean = intensity.detach().reshape(-1, intensity.shape[-1]).mean(0)
-        self.experience.lerp_(mean.to(self.experience.dtype), self.experience_momentum)
+        mean = mean.to(self.experience.dtype)
+        if index is None:
+            self.experience.lerp_(mean, self.experience_momentum)
+        else:
+            old = self.experience[index]
+            self.experience[index] = old.lerp(mean, self.experience_momentum)
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
         saved = state_dict.get(prefix + "experience")

@@ -84,6 +84,30 @@ def test_experience_size_mismatch_is_an_error_and_reset_resizes():
     assert s(torch.rand(2, 6)).shape == (2, 6)
 
 
+def test_indexed_experience_reads_and_updates_only_its_entries():
+    s = SynapticScaling("homeostatic", 6, experience_momentum=0.5)
+    s.experience.copy_(torch.linspace(0.0, 0.5, 6))
+    before = s.experience.clone()
+    index = torch.tensor([4, 1])
+    drive = torch.tensor([[0.3, 0.9], [0.6, 0.1]])
+    scale = s(drive, index=index)
+    expected_scale, x = scaled_trace(drive, s.shape, before[index])
+    torch.testing.assert_close(scale, expected_scale)
+    torch.testing.assert_close(s.experience[index], before[index].lerp(x.mean(0), 0.5))
+    untouched = torch.tensor([0, 2, 3, 5])
+    assert torch.equal(s.experience[untouched], before[untouched])
+
+
+def test_indexed_experience_needs_a_sized_buffer_and_valid_ids():
+    with pytest.raises(ValueError, match="sized buffer"):
+        SynapticScaling("tent")(torch.rand(2, 3), index=torch.arange(3))
+    s = SynapticScaling("tent", 4)
+    with pytest.raises(ValueError, match=r"values in \[2, 4\]"):
+        s(torch.rand(2, 3), index=torch.tensor([2, 3, 4]))
+    with pytest.raises(ValueError, match="one entry per synapse"):
+        s(torch.rand(2, 3), index=torch.tensor([0, 1]))
+
+
 def test_scaling_off_returns_none_and_keeps_no_state():
     s = SynapticScaling(None)
     assert s(torch.rand(2, 3)) is None and s.num_synapses is None

@@ -61,6 +61,13 @@ class SpikingASConv(MessagePassing):
     :class:`~spikegraph.synapse.SynapticScaling`) and is sized to the graph's synapses (edges plus
     added self-loops) on the first training call. No other state survives between calls.
 
+    **Mini-batches.** For a subgraph of a larger graph (e.g. from PyG's ``NeighborLoader``),
+    pass ``e_id``, the global id of every edge: the experience is then read and updated at those
+    ids, so mini-batch training updates the same per-edge state as full-batch training. Size it
+    first with ``reset_experience(num_edges)`` of the full graph. Every synapse needs a global id,
+    so add self-loops to the full graph (``add_self_loops=False`` here); for the same outputs as
+    full batch, normalise the full graph too (``normalize=False`` and its weights ``[e_id]``).
+
     Args:
         in_channels: input channels :math:`C_{in}`.
         out_channels: output channels :math:`C_{out}`.
@@ -85,7 +92,7 @@ class SpikingASConv(MessagePassing):
 
     Shapes:
         - input: ``x`` ``[T, N, C_in]`` spikes or currents; ``edge_index`` ``[2, E]`` or a sparse
-          ``[N, N]`` adjacency; ``edge_weight`` ``[E]`` or ``None``
+          ``[N, N]`` adjacency; ``edge_weight`` ``[E]`` or ``None``; ``e_id`` ``[E]`` or ``None``
         - output: spikes ``[T, N, C_out]`` of 0./1. (currents with ``neuron=None``)
     """
 
@@ -145,21 +152,40 @@ class SpikingASConv(MessagePassing):
         """Forget the long-term experience, e.g. before moving to another graph."""
         self.scaling.reset_experience(num_synapses)
 
-    def forward(self, x: Tensor, edge_index: Adj, edge_weight: Tensor | None = None) -> Tensor:
-        current = self.synaptic_current(x, edge_index, edge_weight)
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Adj,
+        edge_weight: Tensor | None = None,
+        e_id: Tensor | None = None,
+    ) -> Tensor:
+        current = self.synaptic_current(x, edge_index, edge_weight, e_id)
         return current if self.neuron is None else self.neuron(current)
 
     def synaptic_current(
-        self, x: Tensor, edge_index: Adj, edge_weight: Tensor | None = None
+        self,
+        x: Tensor,
+        edge_index: Adj,
+        edge_weight: Tensor | None = None,
+        e_id: Tensor | None = None,
     ) -> Tensor:
         """The input current :math:`I(t)` of every node before the neuron, ``[T, N, C_out]``."""
         check_sequence(x, self.in_channels)
         if x.dim() != 3:
             raise ValueError(f"x must have shape [T, N, C], got {tuple(x.shape)}")
         T, N, _ = x.shape
+        e_id = e_id if self.scaling.enabled else None  # without scaling, no per-edge state
+        if e_id is not None:
+            self._check_global_ids(edge_index, e_id)
         adj = self.adjacency(edge_index, edge_weight, N, x.dtype)
+        if e_id is not None and adj.edge_index.shape[1] != e_id.numel():
+            raise ValueError(
+                f"the layer added {adj.edge_index.shape[1] - e_id.numel()} self-loops that have "
+                "no global id in e_id: add self-loops to the full graph once (e.g. gcn_norm) "
+                "and build the layer with add_self_loops=False"
+            )
         h = per_step(self.lin, x)
-        scale = self.scaling(per_step(node_drive, x)[:, adj.edge_index[0]])
+        scale = self.scaling(per_step(node_drive, x)[:, adj.edge_index[0]], index=e_id)
         if scale is None:  # one product for all steps: [N, T * C]
             flat = h.transpose(0, 1).reshape(N, -1)
             out = self._aggregate(adj, adj.weight, flat).view(N, T, -1).transpose(0, 1)
@@ -196,6 +222,19 @@ class SpikingASConv(MessagePassing):
         if self.cached:
             self._cached_adj = adj
         return adj
+
+    def _check_global_ids(self, edge_index: Adj, e_id: Tensor) -> None:
+        if not isinstance(edge_index, Tensor) or edge_index.is_sparse or edge_index.dim() != 2:
+            raise ValueError("e_id needs edge_index as a [2, E] tensor (its order names the ids)")
+        if self.cached:
+            raise ValueError(
+                "e_id (mini-batches) and cached=True (one fixed graph) exclude each other"
+            )
+        if e_id.shape != (edge_index.shape[1],):
+            raise ValueError(
+                f"e_id must hold one global id per edge, shape ({edge_index.shape[1]},), "
+                f"got {tuple(e_id.shape)}"
+            )
 
     def _aggregate(self, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
         # The time axis and per-step edge values do not fit ``propagate``; the fused product
