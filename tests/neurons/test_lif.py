@@ -62,6 +62,37 @@ def test_no_state_survives_between_calls():
     assert torch.equal(lif(x), lif(x))
 
 
+def _stepwise(current, lif):
+    state, spikes = None, []
+    for i_t in current:
+        s, state = lif_step(
+            i_t,
+            state,
+            decay=lif.decay,
+            threshold=lif.threshold,
+            reset=lif.reset,
+            surrogate=lif.surrogate,
+            detach_reset=lif.detach_reset,
+        )
+        spikes.append(s)
+    return torch.stack(spikes)
+
+
+@pytest.mark.parametrize("surrogate", ["rectangular", "sigmoid", "atan", "triangle"])
+@pytest.mark.parametrize("reset", ["soft", "hard"])
+@pytest.mark.parametrize("detach_reset", [False, True])
+def test_hand_written_bptt_equals_autograd_of_the_step(surrogate, reset, detach_reset):
+    lif = LIF(decay=0.6, threshold=0.5, reset=reset, surrogate=surrogate, detach_reset=detach_reset)
+    current = (torch.randn(7, 5, 6, dtype=torch.float64) * 0.6).requires_grad_()
+    weight = torch.randn(7, 5, 6, dtype=torch.float64)  # a loss that weighs every spike
+    (expected,) = torch.autograd.grad((_stepwise(current, lif) * weight).sum(), current)
+    spikes = lif(current)
+    (got,) = torch.autograd.grad((spikes * weight).sum(), current)
+    assert torch.equal(spikes, _stepwise(current, lif))
+    assert expected.abs().sum() > 0
+    torch.testing.assert_close(got, expected, atol=1e-10, rtol=1e-10)
+
+
 def test_surrogate_gradient_flows_through_lif():
     current = torch.full((1, 1), 0.8, requires_grad=True)
     LIF(threshold=1.0, surrogate="rectangular")(current).sum().backward()
