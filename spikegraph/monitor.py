@@ -4,7 +4,8 @@ r"""Firing sparsity and operation counts, read from any model through forward ho
 
 - for every spiking neuron module (:class:`~spikegraph.neurons.LIF`, :class:`~spikegraph.neurons.IF`):
   the mean firing rate, the rate per time step, and the fraction of neurons that stay silent
-  through a whole forward call;
+  through a whole forward call; with ``per_node=True`` also the spike count of every node
+  (:meth:`FiringMonitor.node_rates`), which :func:`rates_by_degree` bins by node degree;
 - for every synaptic layer (:class:`~spikegraph.nn.SpikingASConv`, :class:`~spikegraph.nn.ASLinear`):
   the operations it performs and those of its ANN twin.
 
@@ -22,15 +23,18 @@ layer once on real values: ``rows x C_in x C_out`` MACs for the dense transform 
 from __future__ import annotations
 
 import inspect
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from spikegraph.neurons import LIF
 from spikegraph.nn import ASLinear, SpikingASConv
 
-__all__ = ["FiringMonitor", "E_AC_PJ", "E_MAC_PJ"]
+__all__ = ["FiringMonitor", "rates_by_degree", "E_AC_PJ", "E_MAC_PJ"]
 
 E_AC_PJ = 0.9
 E_MAC_PJ = 4.6
@@ -41,8 +45,13 @@ class _Rates:
     spikes_per_step: Tensor | None = None  # [T] summed over calls
     neurons_per_step: int = 0  # per call
     silent: list[float] = field(default_factory=list)
+    per_node: bool = False
+    node_spikes: Tensor | None = None  # [N] summed over calls, steps and channels
+    node_samples: int = 0  # steps x channels per node, summed over calls
 
     def add(self, spikes: Tensor) -> None:
+        if self.per_node:
+            self._add_nodes(spikes)
         per_step = spikes.detach().reshape(spikes.shape[0], -1).sum(1).double()
         if self.spikes_per_step is not None and self.spikes_per_step.numel() != per_step.numel():
             raise ValueError("the number of time steps changed between recorded calls; reset()")
@@ -51,6 +60,16 @@ class _Rates:
         )
         self.neurons_per_step += spikes[0].numel()
         self.silent.append(float((spikes.detach().sum(0) == 0).double().mean()))
+
+    def _add_nodes(self, spikes: Tensor) -> None:
+        # Node axis: dim 1 of a time-major [T, N, *channels] output; a [T, N] output has one
+        # neuron per node.
+        flat = spikes.detach().reshape(spikes.shape[0], spikes.shape[1], -1).double()
+        counts = flat.sum((0, 2))
+        if self.node_spikes is not None and self.node_spikes.numel() != counts.numel():
+            raise ValueError("the number of nodes changed between recorded calls; reset()")
+        self.node_spikes = counts if self.node_spikes is None else self.node_spikes + counts
+        self.node_samples += flat.shape[0] * flat.shape[2]
 
     def summary(self) -> dict[str, Any]:
         per_step = (self.spikes_per_step / self.neurons_per_step).tolist()
@@ -83,15 +102,18 @@ class FiringMonitor:
 
     Args:
         model: any module containing spikegraph neurons and/or synaptic layers.
+        per_node: also keep every node's spike count (off by default: it costs an ``[N]``
+            tensor per spiking layer); read it with :meth:`node_rates`.
     """
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, *, per_node: bool = False) -> None:
+        self.per_node = per_node
         self._rates: dict[str, _Rates] = {}
         self._ops: dict[str, _Ops] = {}
         self._handles = []
         for name, module in model.named_modules():
             if isinstance(module, LIF):
-                self._rates[name] = _Rates()
+                self._rates[name] = _Rates(per_node=per_node)
                 self._handles.append(module.register_forward_hook(self._rate_hook(name)))
             if isinstance(module, (SpikingASConv, ASLinear)):
                 self._ops[name] = _Ops()
@@ -113,7 +135,7 @@ class FiringMonitor:
 
     def reset(self) -> None:
         """Forget what was recorded (the hooks stay)."""
-        self._rates = {name: _Rates() for name in self._rates}
+        self._rates = {name: _Rates(per_node=self.per_node) for name in self._rates}
         self._ops = {name: _Ops() for name in self._ops}
 
     def _rate_hook(self, name: str):
@@ -143,6 +165,22 @@ class FiringMonitor:
 
         return hook
 
+    def node_rates(self) -> dict[str, Tensor]:
+        """Firing rate of every node (spikes over steps, channels and calls), per spiking layer.
+
+        The node axis is dim 1 of the layer's time-major output ``[T, N, C]``.
+
+        Raises:
+            RuntimeError: the monitor was made without ``per_node=True``.
+        """
+        if not self.per_node:
+            raise RuntimeError("node rates need FiringMonitor(model, per_node=True)")
+        return {
+            name: r.node_spikes / r.node_samples
+            for name, r in self._rates.items()
+            if r.node_spikes is not None
+        }
+
     def summary(self) -> dict[str, Any]:
         """Per-layer and overall statistics (rates in ``[0, 1]``, counts per recorded call set)."""
         layers = {name: r.summary() for name, r in self._rates.items() if r.neurons_per_step}
@@ -167,3 +205,33 @@ class FiringMonitor:
             "ann_energy_pj": ann_energy,
             "energy_ratio": energy / ann_energy if ann_energy else float("nan"),
         }
+
+
+def rates_by_degree(
+    rates: Tensor, degree: Tensor, bins: Sequence[int] = (0, 1, 2, 4, 8, 16, 32)
+) -> dict[str, list]:
+    """Mean node firing rate per degree bin.
+
+    Args:
+        rates: ``[N]`` node rates (e.g. from :meth:`FiringMonitor.node_rates`).
+        degree: ``[N]`` node degrees (e.g. ``torch_geometric.utils.degree(edge_index[1], N)``).
+        bins: increasing lower bin edges; bin ``k`` holds degrees in ``[bins[k], bins[k+1])``,
+            the last bin is open-ended; degrees below ``bins[0]`` are left out.
+
+    Returns:
+        ``{"lower": [...], "upper": [...], "rate_mean": [...], "count": [...]}``, one entry per
+        bin; ``upper`` is ``inf`` for the last bin, ``rate_mean`` is ``nan`` for an empty bin.
+    """
+    if rates.shape != degree.shape or rates.dim() != 1:
+        raise ValueError(f"rates and degree must both be [N], got {rates.shape}, {degree.shape}")
+    edges = list(bins)
+    if not edges or any(b >= a for a, b in zip(edges[1:], edges[:-1], strict=True)):
+        raise ValueError(f"bins must be a non-empty increasing sequence, got {bins}")
+    index = torch.bucketize(degree.double(), torch.tensor(edges, dtype=torch.double), right=True)
+    out: dict[str, list] = {"lower": edges, "upper": [*edges[1:], math.inf]}
+    out["count"] = [int((index == k + 1).sum()) for k in range(len(edges))]
+    out["rate_mean"] = [
+        float(rates[index == k + 1].double().mean()) if n else math.nan
+        for k, n in enumerate(out["count"])
+    ]
+    return out

@@ -4,7 +4,7 @@ from torch import nn
 
 from spikegraph import LIF, ASLinear, SpikingASConv
 from spikegraph.models import SpikingGNN
-from spikegraph.monitor import E_AC_PJ, E_MAC_PJ, FiringMonitor
+from spikegraph.monitor import E_AC_PJ, E_MAC_PJ, FiringMonitor, rates_by_degree
 
 
 class FixedSpikes(nn.Module):
@@ -68,3 +68,40 @@ def test_graph_layer_counts_aggregation_and_real_valued_input_as_macs():
 def test_model_without_spiking_parts_is_rejected():
     with pytest.raises(ValueError, match="no spikegraph neurons"):
         FiringMonitor(nn.Linear(2, 2))
+
+
+def test_per_node_rates_count_spikes_over_steps_channels_and_calls():
+    # [T=2, N=3, C=2] currents: node 0 fires 4 of 4 times, node 1 once, node 2 never
+    current = torch.zeros(2, 3, 2)
+    current[:, 0] = 2.0
+    current[0, 1, 0] = 2.0
+    model = FixedSpikes()
+    with FiringMonitor(model, per_node=True) as monitor:
+        model(current)
+        model(current)
+    rates = monitor.node_rates()["neuron"]
+    assert rates.tolist() == [1.0, 0.25, 0.0]
+
+
+def test_per_node_leaves_the_summary_unchanged_and_needs_opting_in():
+    model = SpikingGNN(5, 8, 3, T=4, threshold=0.3).eval()
+    x, ei = torch.rand(6, 5), torch.tensor([[0, 1, 2, 3, 4], [1, 2, 3, 4, 5]])
+    with FiringMonitor(model) as plain, FiringMonitor(model, per_node=True) as per_node:
+        model(x, ei)
+    assert plain.summary() == per_node.summary()
+    assert per_node.node_rates()["convs.0.neuron"].shape == (6,)
+    with pytest.raises(RuntimeError, match="per_node=True"):
+        plain.node_rates()
+
+
+def test_rates_by_degree_bins_nodes_by_degree():
+    rates = torch.tensor([0.1, 0.3, 0.2, 0.6, 1.0])
+    deg = torch.tensor([1, 1, 2, 5, 9])
+    out = rates_by_degree(rates, deg, bins=(1, 2, 4, 8))
+    assert out["count"] == [2, 1, 1, 1]
+    assert out["rate_mean"] == pytest.approx([0.2, 0.2, 0.6, 1.0])
+    assert out["upper"][-1] == float("inf")
+    empty = rates_by_degree(rates, deg, bins=(1, 20))
+    assert empty["count"] == [5, 0] and empty["rate_mean"][1] != empty["rate_mean"][1]  # nan
+    with pytest.raises(ValueError, match="increasing"):
+        rates_by_degree(rates, deg, bins=(4, 2))
