@@ -1,0 +1,363 @@
+"""Continual learning on permuted N-MNIST: four methods, each with adaptive scaling and without.
+
+The grid {finetune, EWC, XdG, XdG+EWC} x {scaling (tent), none} runs through one harness
+(:func:`~spikegraph.continual.run_tasks`): the same :class:`~spikegraph.models.SpikingMLP`
+(2312 -> hidden -> 10, shared head) learns the permuted tasks one after another and is tested on
+every task after each one. Each model trains on the simulated recordings; its accuracy matrix
+``R`` is measured on the simulated test set and, when ``--real-root`` is given, on the real
+test recordings under the same permutations. Both members of a pair start from the same weights
+(scaling has no parameters) and see the same batches. The headline is ACC with scaling minus
+ACC without, per method, in points and relative to the baseline, next to the paper's +25 %.
+
+Optimiser: Adam, lr 3e-4, one instance for the whole sequence. The authors used SGD with a
+large learning rate; with the EWC penalty at lambda = 1e4 a plain gradient step grows with
+lambda * F and diverges where lambda * F * lr > 2, while Adam's step stays near lr whatever the
+scale of the gradient, so one setting serves all four methods. In a fine-tuning sweep (4 tasks
+of 2,000 samples, 2 epochs each) SGD (lr 0.1, momentum 0.9) never learnt (constant loss 4.9),
+and Adam at the robustness experiment's lr 1e-3 lost its plasticity after two or three tasks:
+the loss climbed to ln 10 = 2.30 (chance) because the output neurons fell silent, and once an
+output neuron's membrane stays below V_th - 0.5 for every input, the rectangular surrogate
+passes no gradient and it never recovers. At lr 3e-4 every task stayed learnable (47-74 % on
+each new task in the same sweep).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from spikegraph.continual import METHODS, TrainConfig, make_permutations, make_plugin, run_tasks
+from spikegraph.continual.tasks import permuted_task
+from spikegraph.models import SpikingMLP
+from spikegraph.tasks.event_classification import FrameSet, load_frames
+from spikegraph.tasks.node_classification import machine_info
+
+__all__ = ["Config", "run_experiment", "summarize", "format_table", "plot", "main"]
+
+MAX_TASKS = 20
+PAPER_GAIN_PCT = 25.0
+QUICK = {"tasks": 3, "train_limit": 600, "test_limit": 200, "epochs": 1, "fisher_samples": 50}
+
+
+@dataclass
+class Config:
+    """Everything that defines the experiment; saved verbatim in the JSON."""
+
+    sim_root: str = ""
+    real_root: str | None = None
+    n_frames: int = 10
+    tasks: int = 10
+    train_limit: int | None = None
+    test_limit: int | None = None
+    hidden: int = 512
+    scaling: str = "tent"
+    methods: list[str] = field(default_factory=lambda: list(METHODS))
+    epochs: int = 1
+    batch_size: int = 100
+    lr: float = 3e-4
+    optimizer: str = "adam"
+    reset_optimizer: bool = False
+    ewc_lambda: float = 1e4
+    fisher_samples: int = 200
+    xdg_keep: float = 0.2
+    seed: int = 0
+    threads: int | None = 1
+
+    def check(self) -> None:
+        if not 1 <= self.tasks <= MAX_TASKS:
+            raise ValueError(f"tasks must lie in [1, {MAX_TASKS}], got {self.tasks}")
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad or not self.methods:
+            raise ValueError(f"unknown methods {bad}; choose from {', '.join(METHODS)}")
+        if not self.scaling or self.scaling.lower() == "none":
+            raise ValueError("scaling names the shape of the scaling models; 'none' is the pair")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+
+
+def load_data(cfg: Config, progress: bool) -> dict[str, FrameSet]:
+    """Simulated train/test and, if configured, the real test recordings."""
+    if not (Path(cfg.sim_root) / "Train").is_dir():
+        raise FileNotFoundError(
+            f"no simulated N-MNIST under {cfg.sim_root!r}; make it with: python -m "
+            "spikegraph.events.simulator --mnist-root <MNIST idx folder> --out <sim root>"
+        )
+    kw = {"n_frames": cfg.n_frames, "progress": progress}
+    data = {
+        "sim_train": load_frames(cfg.sim_root, True, limit=cfg.train_limit, name="sim_train", **kw),
+        "sim_test": load_frames(cfg.sim_root, False, limit=cfg.test_limit, name="sim_test", **kw),
+    }
+    if cfg.real_root:
+        data["real_test"] = load_frames(cfg.real_root, False, name="real_test", **kw)
+    return data
+
+
+def _run_name(method: str, scaling: str | None) -> str:
+    return f"{method.replace('+', '_')}_{scaling or 'none'}"
+
+
+def run_one(
+    cfg: Config,
+    method: str,
+    scaling: str | None,
+    data: dict[str, FrameSet],
+    perms: torch.Tensor,
+    ckpt_dir: Path,
+    resume: bool,
+    progress: bool,
+) -> dict[str, Any]:
+    """One method with one scaling setting through the whole task sequence."""
+    torch.manual_seed(cfg.seed)
+    n_inputs = data["sim_train"].frames[0, 0].numel()
+    model = SpikingMLP(n_inputs, cfg.hidden, 10, scaling=scaling)
+    plugin = make_plugin(
+        method,
+        [cfg.hidden],
+        ewc_lambda=cfg.ewc_lambda,
+        fisher_samples=cfg.fisher_samples,
+        xdg_keep=cfg.xdg_keep,
+        seed=cfg.seed,
+    )
+    train = [permuted_task(data["sim_train"], p, t) for t, p in enumerate(perms)]
+    tests = {
+        k: [permuted_task(v, p, t) for t, p in enumerate(perms)]
+        for k, v in data.items()
+        if k != "sim_train"
+    }
+    train_cfg = TrainConfig(
+        cfg.epochs,
+        cfg.batch_size,
+        cfg.lr,
+        cfg.optimizer,
+        seed=cfg.seed,
+        reset_optimizer=cfg.reset_optimizer,
+    )
+    meta = {
+        "method": method,
+        "scaling": scaling,
+        "hidden": cfg.hidden,
+        "seed": cfg.seed,
+        "n_frames": cfg.n_frames,
+    }
+    t0 = time.perf_counter()
+    out = run_tasks(
+        model,
+        plugin,
+        train,
+        tests,
+        train_cfg,
+        meta=meta,
+        resume=resume,
+        checkpoint=ckpt_dir / f"{_run_name(method, scaling)}.pt",
+        progress=progress,
+    )
+    return {
+        "method": method,
+        "scaling": scaling or "none",
+        **out,
+        "wall_time_s": time.perf_counter() - t0,
+    }
+
+
+def run_experiment(
+    cfg: Config, out: Path, *, resume: bool = False, progress: bool = True
+) -> dict[str, Any]:
+    """The whole grid; the JSON report is rewritten after every finished run."""
+    cfg.check()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    start = time.perf_counter()
+    data = load_data(cfg, progress)
+    perms = make_permutations(cfg.tasks, data["sim_train"].frames[0, 0].numel(), cfg.seed)
+    report: dict[str, Any] = {
+        "config": asdict(cfg),
+        "sizes": {k: len(v) for k, v in data.items()},
+        "runs": [],
+        "machine": machine_info(),
+    }
+    jobs = [(m, s) for m in cfg.methods for s in (cfg.scaling, None)]
+    for method, scaling in tqdm(jobs, desc="runs", disable=not progress):
+        run = run_one(cfg, method, scaling, data, perms, out / "checkpoints", resume, progress)
+        report["runs"].append(run)
+        report["wall_time_s"] = time.perf_counter() - start
+        report["summary"] = summarize(report)
+        _write_json(report, out / "nmnist_continual.json")
+    return report
+
+
+def _write_json(report: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2))
+
+
+def summarize(report: dict) -> dict[str, Any]:
+    """Per test set and method: ACC, LA, BWT, forgetting with and without scaling, the gain."""
+    out: dict[str, Any] = {"paper_gain_pct": PAPER_GAIN_PCT}
+    runs = {(r["method"], r["scaling"]): r for r in report["runs"]}
+    for set_name in report["sizes"]:
+        if set_name == "sim_train":
+            continue
+        rows = {}
+        for method in report["config"]["methods"]:
+            scaled = runs.get((method, report["config"]["scaling"]))
+            base = runs.get((method, "none"))
+            if scaled is None or base is None:
+                continue
+            rows[method] = _gain(scaled["metrics"][set_name], base["metrics"][set_name])
+        out[set_name] = rows
+    return out
+
+
+def _gain(scaled: dict, base: dict) -> dict[str, float]:
+    row = {}
+    for key in ("acc", "la", "bwt", "forgetting"):
+        row[f"{key}_scaling"], row[f"{key}_none"] = scaled[key], base[key]
+    row["gain_points"] = 100 * (scaled["acc"] - base["acc"])
+    row["gain_relative_pct"] = (
+        100 * (scaled["acc"] - base["acc"]) / base["acc"] if base["acc"] > 0 else float("nan")
+    )
+    return row
+
+
+def format_table(report: dict, set_name: str = "sim_test") -> str:
+    """A markdown table per method: ACC, its gain, LA, BWT and forgetting (scaling / none, %)."""
+    lines = [
+        "| method | ACC (scaling / none) | ACC gain: points | ACC gain: relative "
+        "| LA (scaling / none) | BWT (scaling / none) | forgetting (scaling / none) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for method, r in report["summary"].get(set_name, {}).items():
+        pair = {k: f"{100 * r[k + '_scaling']:.1f} / {100 * r[k + '_none']:.1f}"
+                for k in ("acc", "la", "bwt", "forgetting")}  # fmt: skip
+        lines.append(
+            f"| {method} | {pair['acc']} | {r['gain_points']:+.1f} "
+            f"| {r['gain_relative_pct']:+.1f} % | {pair['la']} | {pair['bwt']} "
+            f"| {pair['forgetting']} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(report: dict, method: str, path: Path) -> None:
+    """Heatmaps of R (after task i, on task j), scaling and none side by side, per test set."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sets = [k for k in report["sizes"] if k != "sim_train"]
+    labels = (report["config"]["scaling"], "none")
+    fig, axes = plt.subplots(
+        len(sets), 2, figsize=(9.0, 4.0 * len(sets)), squeeze=False, layout="constrained"
+    )
+    runs = {(r["method"], r["scaling"]): r for r in report["runs"]}
+    for row, set_name in enumerate(sets):
+        for col, scaling in enumerate(labels):
+            ax = axes[row, col]
+            run = runs.get((method, scaling))
+            if run is None:
+                ax.axis("off")
+                continue
+            R = 100 * torch.tensor(run["R"][set_name]).numpy()
+            im = ax.imshow(R, vmin=0, vmax=100, cmap="viridis")
+            if len(R) <= 10:
+                for (i, j), v in zip(
+                    np.ndindex(*R.shape),
+                    R.ravel().tolist(),
+                    strict=True,
+                ):
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if v < 60 else "black",
+                    )
+            m = run["metrics"][set_name]
+            ax.set_title(
+                f"{set_name}, {scaling}: ACC {100 * m['acc']:.1f}, BWT {100 * m['bwt']:+.1f}",
+                fontsize=9,
+            )
+            ax.set_xticks(range(R.shape[1]))
+            ax.set_yticks(range(R.shape[0]))
+            ax.set_xlabel("tested on task j")
+            ax.set_ylabel("after training task i")
+    fig.colorbar(im, ax=axes, shrink=0.8, label="accuracy (%)")
+    fig.suptitle(f"permuted N-MNIST, {method}: accuracy matrix R")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def format_summary(report: dict) -> str:
+    lines = []
+    for set_name in [k for k in report["sizes"] if k != "sim_train"]:
+        lines += [f"{set_name}:", format_table(report, set_name)]
+        for method, r in report["summary"].get(set_name, {}).items():
+            lines.append(
+                f"  headline {method}: ACC scaling - none = {r['gain_points']:+.1f} points "
+                f"({r['gain_relative_pct']:+.1f} % relative; paper: +{PAPER_GAIN_PCT:.0f} %)"
+            )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
+    d = Config()
+    p = argparse.ArgumentParser(description="Continual learning on permuted N-MNIST")
+    p.add_argument("--sim-root", required=True, help="simulated N-MNIST (Train/, Test/)")
+    p.add_argument("--real-root", default=None, help="real N-MNIST (its Test/ is also scored)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small defaults: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()),
+    )
+    p.add_argument("--tasks", type=int, default=None, help=f"number of tasks (default {d.tasks})")
+    p.add_argument("--methods", nargs="+", default=d.methods, choices=list(METHODS))
+    p.add_argument("--epochs", type=int, default=None, help=f"per task (default {d.epochs})")
+    p.add_argument("--train-limit", type=int, default=None, help="simulated train samples")
+    p.add_argument("--test-limit", type=int, default=None, help="simulated test samples")
+    p.add_argument("--fisher-samples", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer)
+    p.add_argument("--reset-optimizer", action="store_true", help="fresh optimizer per task")
+    p.add_argument("--ewc-lambda", type=float, default=d.ewc_lambda)
+    p.add_argument("--xdg-keep", type=float, default=d.xdg_keep)
+    p.add_argument("--hidden", type=int, default=d.hidden)
+    p.add_argument("--scaling", default=d.scaling, help="the shape of the scaling models")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=d.threads)
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoints")
+    p.add_argument("--out", type=Path, default=Path("results/nmnist_continual"))
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    for key, quick in QUICK.items():
+        if getattr(args, key) is None:
+            setattr(args, key, quick if args.quick else getattr(d, key))
+    fields_ = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__}
+    return Config(**fields_), args
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command-line entry point of ``examples/nmnist_continual.py``."""
+    cfg, args = parse_args(argv)
+    report = run_experiment(cfg, args.out, resume=args.resume, progress=not args.no_progress)
+    print(format_summary(report))
+    (args.out / "table.md").write_text(
+        "\n\n".join(
+            f"{k}\n\n{format_table(report, k)}" for k in report["summary"] if k != "paper_gain_pct"
+        )
+        + "\n"
+    )
+    for method in cfg.methods:
+        plot(report, method, args.out / f"R_{method.replace('+', '_')}.png")
+    print(f"results written to {args.out}/")
+    return report

@@ -1,0 +1,64 @@
+"""The continual-learning experiment: a tiny grid end to end, and refused settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spikegraph.continual import METHODS
+from spikegraph.events.simulator import generate_nmnist
+from spikegraph.tasks.nmnist_continual import Config, main, parse_args
+
+
+@pytest.mark.slow
+def test_tiny_grid_end_to_end_and_resume(tmp_path, shared_datasets):
+    sim = tmp_path / "sim"
+    generate_nmnist(shared_datasets / "MNIST", sim, limit=40, progress=False)
+    out = tmp_path / "out"
+    argv = ["--sim-root", str(sim), "--real-root", str(shared_datasets / "NMNIST"),
+            "--tasks", "2", "--epochs", "1", "--hidden", "16", "--fisher-samples", "5",
+            "--out", str(out), "--no-progress"]  # fmt: skip
+    report = main(argv)
+    saved = json.loads((out / "nmnist_continual.json").read_text())
+    assert saved["sizes"] == {"sim_train": 40, "sim_test": 40, "real_test": 100}
+    assert {(r["method"], r["scaling"]) for r in saved["runs"]} == {
+        (m, s) for m in METHODS for s in ("tent", "none")
+    }
+    for run in saved["runs"]:
+        for R in run["R"].values():
+            assert len(R) == 2 and all(len(row) == 2 for row in R)
+    for set_name in ("sim_test", "real_test"):
+        assert set(saved["summary"][set_name]) == set(METHODS)
+        row = saved["summary"][set_name]["xdg+ewc"]
+        assert row["gain_points"] == pytest.approx(100 * (row["acc_scaling"] - row["acc_none"]))
+    assert "| xdg+ewc |" in (out / "table.md").read_text()
+    for name in ("finetune", "ewc", "xdg", "xdg_ewc"):
+        assert (out / f"R_{name}.png").stat().st_size > 10_000
+        assert (out / "checkpoints" / f"{name}_tent.pt").is_file()
+    again = main(argv + ["--resume"])  # every run is finished: nothing is retrained
+    assert all(r["resumed_from"] == 2 for r in again["runs"])
+    assert again["summary"] == report["summary"]
+
+
+def test_quick_fills_only_what_was_not_given():
+    cfg, _ = parse_args(["--sim-root", "x", "--quick", "--tasks", "4"])
+    assert (cfg.tasks, cfg.train_limit, cfg.epochs) == (4, 600, 1)
+    cfg, _ = parse_args(["--sim-root", "x"])
+    assert (cfg.tasks, cfg.train_limit, cfg.methods) == (10, None, list(METHODS))
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [({"tasks": 0}, "tasks must lie"), ({"tasks": 21}, "tasks must lie"),
+     ({"methods": ["si"]}, "unknown methods"), ({"epochs": 0}, "epochs"),
+     ({"scaling": "none"}, "scaling names")],
+)  # fmt: skip
+def test_bad_settings_are_refused(change, match):
+    with pytest.raises(ValueError, match=match):
+        Config(sim_root="x", **change).check()
+
+
+def test_missing_data_names_the_simulator(tmp_path):
+    with pytest.raises(FileNotFoundError, match="spikegraph.events.simulator"):
+        main(["--sim-root", str(tmp_path / "none"), "--out", str(tmp_path), "--no-progress"])
