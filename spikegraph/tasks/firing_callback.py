@@ -56,7 +56,13 @@ from spikegraph.synapse import (
     trace_init,
     trace_step,
 )
-from spikegraph.tasks.node_classification import Config, _machine, build_model, train_run
+from spikegraph.tasks.node_classification import (
+    Config,
+    build_model,
+    machine_info,
+    mean_std,
+    train_run,
+)
 from spikegraph.utils.perturb import CLEAN_LEVEL, GRAPH_LEVELS, perturb_graph
 
 __all__ = [
@@ -477,10 +483,6 @@ def _add_gains(res: dict[str, Any], levels: tuple[float, ...], clean: float) -> 
     res["scaling_helps_beyond_clean"] = res["retention_gain_mean_disturbed"] > 0
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
 def summarize_robustness(
     per_seed: list[dict[str, dict[str, list[float]]]], levels: dict[str, tuple[float, ...]]
 ) -> dict[str, Any]:
@@ -493,7 +495,7 @@ def summarize_robustness(
         for variant in per_seed[0][name]:
             accs = [[run[name][variant][i] for run in per_seed] for i in range(len(lvls))]
             res[variant] = {"acc": accs, "mean": [], "std": []}
-            for mean, std in map(_mean_std, accs):
+            for mean, std in map(mean_std, accs):
                 res[variant]["mean"].append(mean)
                 res[variant]["std"].append(std)
         res["gain"] = [
@@ -762,7 +764,7 @@ def write_results(results: dict[str, Any], s: Settings, out: Path, extra: dict[s
     plot_robustness(results, out / "robustness.png")
     summary = {"settings": asdict(s), "shape": repr(s.shape()), **extra, **headline(results)}
     summary.update(
-        trained=results["trained"], wall_time_s=results["wall_time_s"], machine=_machine()
+        trained=results["trained"], wall_time_s=results["wall_time_s"], machine=machine_info()
     )
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary

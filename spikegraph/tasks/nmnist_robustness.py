@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from spikegraph.events.perturb import LEVELS, perturb
 from spikegraph.models import SpikingMLP
 from spikegraph.tasks.event_classification import FrameSet, evaluate, load_frames, train_epoch
-from spikegraph.tasks.node_classification import _machine
+from spikegraph.tasks.node_classification import machine_info
 
 __all__ = ["Config", "run_experiment", "summarize", "plot", "main"]
 
@@ -124,7 +124,7 @@ def run_experiment(cfg: Config, progress: bool = True) -> dict[str, Any]:
         "levels": {name: LEVELS[name][: cfg.levels] for name in cfg.perturbations},
         "runs": runs,
         "wall_time_s": time.perf_counter() - start,
-        "machine": _machine(),
+        "machine": machine_info(),
     }
     report["summary"] = summarize(report)
     return report

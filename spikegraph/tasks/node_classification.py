@@ -24,7 +24,17 @@ from tqdm.auto import tqdm
 from spikegraph.models import GCN, SpikingGNN
 from spikegraph.monitor import FiringMonitor
 
-__all__ = ["Config", "RunResult", "build_model", "train_run", "run_experiment", "main"]
+__all__ = [
+    "Config",
+    "RunResult",
+    "build_model",
+    "train_run",
+    "run_experiment",
+    "main",
+    "machine_info",
+    "mean_std",
+    "firing_means",
+]
 
 
 @dataclass
@@ -137,7 +147,8 @@ def measure_firing(model: nn.Module, data: Data) -> dict[str, Any] | None:
     return monitor.summary()
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
     std = statistics.stdev(values) if len(values) > 1 else 0.0
     return statistics.fmean(values), std
 
@@ -154,7 +165,7 @@ def run_experiment(cfg: Config, data: Data, num_classes: int, progress: bool = T
         result.firing = measure_firing(model, data)
         runs.append(result)
     accs = [r.test_acc for r in runs]
-    mean, std = _mean_std(accs)
+    mean, std = mean_std(accs)
     report = {
         "config": asdict(cfg),
         "model": repr(model),
@@ -162,17 +173,18 @@ def run_experiment(cfg: Config, data: Data, num_classes: int, progress: bool = T
         "test_acc": accs,
         "test_acc_mean": mean,
         "test_acc_std": std,
-        "val_acc_mean": _mean_std([r.val_acc for r in runs])[0],
-        "epoch_time_s_mean": _mean_std([r.epoch_time_s for r in runs])[0],
+        "val_acc_mean": mean_std([r.val_acc for r in runs])[0],
+        "epoch_time_s_mean": mean_std([r.epoch_time_s for r in runs])[0],
         "wall_time_s": time.perf_counter() - start,
-        "machine": _machine(),
+        "machine": machine_info(),
     }
     if runs[0].firing is not None:
-        report.update(_firing_means([r.firing for r in runs]))
+        report.update(firing_means([r.firing for r in runs]))
     return report
 
 
-def _firing_means(firing: list[dict[str, Any]]) -> dict[str, float]:
+def firing_means(firing: list[dict[str, Any]]) -> dict[str, float]:
+    """Firing statistics averaged over runs (from :func:`measure_firing` results)."""
     keys = ("firing_rate_mean", "silent_fraction_mean", "sops", "macs", "ann_macs")
     out = {k: statistics.fmean(f[k] for f in firing) for k in keys}
     out["energy_uj"] = statistics.fmean(f["energy_pj"] for f in firing) / 1e6
@@ -181,7 +193,8 @@ def _firing_means(firing: list[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
-def _machine() -> dict[str, Any]:
+def machine_info() -> dict[str, Any]:
+    """Platform, Python, torch and thread count, for the JSON reports."""
     return {
         "platform": platform.platform(),
         "processor": platform.machine(),

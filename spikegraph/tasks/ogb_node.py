@@ -25,11 +25,11 @@ from torch_geometric.data import Data
 from spikegraph.datasets.ogb import load_ogb_node, ogb_evaluator, symmetrize
 from spikegraph.tasks.node_classification import (
     Config,
-    _firing_means,
-    _machine,
-    _mean_std,
     build_model,
+    firing_means,
     format_summary,
+    machine_info,
+    mean_std,
     measure_firing,
     train_run,
 )
@@ -58,7 +58,7 @@ def ogb_node_data(dataset: Any, split: dict[str, Tensor], symmetric: bool = True
 def evaluate(model: nn.Module, data: Data, evaluator: Any) -> dict[str, float]:
     """ogb's ``Evaluator`` score on train, valid and test (model in eval mode)."""
     model.eval()
-    pred = model(data.x, data.edge_index).argmax(-1, keepdim=True)
+    pred = model(data.x, data.edge_index, data.get("edge_weight")).argmax(-1, keepdim=True)
     y = data.y.view(-1, 1)
     out = {}
     for part, mask in (
@@ -91,7 +91,7 @@ def run_ogb_experiment(
         result.firing = measure_firing(model, data)
         runs.append(result)
     accs = [r.test_acc for r in runs]
-    mean, std = _mean_std(accs)
+    mean, std = mean_std(accs)
     report = {
         "config": asdict(cfg),
         "model": repr(model),
@@ -111,13 +111,13 @@ def run_ogb_experiment(
         "test_acc": accs,
         "test_acc_mean": mean,
         "test_acc_std": std,
-        "val_acc_mean": _mean_std([r.val_acc for r in runs])[0],
-        "epoch_time_s_mean": _mean_std([r.epoch_time_s for r in runs])[0],
+        "val_acc_mean": mean_std([r.val_acc for r in runs])[0],
+        "epoch_time_s_mean": mean_std([r.epoch_time_s for r in runs])[0],
         "wall_time_s": time.perf_counter() - start,
-        "machine": _machine(),
+        "machine": machine_info(),
     }
     if runs[0].firing is not None:
-        report.update(_firing_means([r.firing for r in runs]))
+        report.update(firing_means([r.firing for r in runs]))
     return report
 
 
