@@ -26,6 +26,9 @@ def test_summary_excludes_the_clean_level_and_computes_gains():
     assert overall["baseline"] == pytest.approx(0.3)
     assert overall["gain_points"] == pytest.approx(20.0)
     assert overall["gain_relative_pct"] == pytest.approx(100 * 0.2 / 0.3)
+    # the baseline starts 10 points ahead on clean input, so scaling's gain beyond it is 30
+    assert overall["beyond_clean_points"] == pytest.approx(30.0)
+    assert overall["retained"]["scaling"] == pytest.approx(0.5 / 0.9)
     assert s["clean_acc"]["baseline"]["sim_test"] == 1.0
 
 
