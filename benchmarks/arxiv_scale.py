@@ -7,6 +7,10 @@ loader. Each variant trains in its own fresh subprocess, so its memory peak is i
     snn T=2 / 4 / 8   SpikingGNN, hidden 128, 2 layers, scaling "tent"
     gcn               the ANN GCN of the same widths
 
+Two more variants train SNN T=4 and T=8 on mini-batches from PyG's ``NeighborLoader``
+(1,024 seed nodes, 10 x 10 neighbours, per-edge experience at global edge ids, no per-epoch
+evaluation) and score the final model full batch; ``--only minibatch`` runs just those.
+
 Per variant: mean epoch time (one training step plus the full-graph evaluation that model
 selection needs) as wall time and as process CPU time (with one thread, the CPU time is what
 the wall time would be on an idle core; on a shared machine the wall time is not), resident
@@ -47,6 +51,8 @@ def variants(args: argparse.Namespace) -> list[dict]:
         {"model": "snn", "T": 4, "epochs": args.snn_epochs},
         {"model": "snn", "T": 8, "epochs": args.snn_epochs},
         {"model": "gcn", "T": 1, "epochs": args.gcn_epochs},
+        {"model": "snn", "T": 4, "epochs": args.mb_epochs, "batch_size": args.batch_size},
+        {"model": "snn", "T": 8, "epochs": args.mb_epochs, "batch_size": args.batch_size},
     ]
 
 
@@ -62,6 +68,7 @@ def child(args: argparse.Namespace) -> None:
     import torch
 
     from spikegraph.datasets.ogb import load_ogb_node, ogb_evaluator
+    from spikegraph.tasks.minibatch import build_minibatch_model, global_gcn_graph
     from spikegraph.tasks.node_classification import (
         Config,
         build_model,
@@ -91,17 +98,25 @@ def child(args: argparse.Namespace) -> None:
         runs=1,
         threads=args.threads,
     )
-    model = build_model(cfg, data.num_features, dataset_classes)
+    if args.child_batch_size:
+        data = global_gcn_graph(data)
+        model = build_minibatch_model(cfg, data, dataset_classes)
+    else:
+        model = build_model(cfg, data.num_features, dataset_classes)
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM: the peak from here on
     rss_before = proc_status_kib("VmRSS")
     cpu_start = time.process_time()
-    result = train_run(model, data, cfg, seed=0, progress=False)
+    if args.child_batch_size:
+        result = minibatch_run(model, data, cfg, args.child_batch_size)
+    else:
+        result = train_run(model, data, cfg, seed=0, progress=False)
     cpu_epoch = (time.process_time() - cpu_start) / cfg.epochs
     peak_train = proc_status_kib("VmHWM")
     scores = evaluate(model, data, evaluator)
     firing = measure_firing(model, data)
     out = {
         "model": cfg.model,
+        "batch_size": args.child_batch_size or None,
         "T": cfg.T if cfg.model == "snn" else None,
         "epochs": cfg.epochs,
         "best_epoch": result.best_epoch,
@@ -123,6 +138,25 @@ def child(args: argparse.Namespace) -> None:
         "threads": torch.get_num_threads(),
     }
     print(json.dumps(out))
+
+
+def minibatch_run(model, data, cfg, batch_size: int):
+    """``cfg.epochs`` epochs of NeighborLoader mini-batches (10 x 10 neighbours), no
+    per-epoch evaluation; the model is scored full batch afterwards."""
+    import torch
+
+    from spikegraph.tasks.minibatch import train_minibatch_epoch
+    from spikegraph.tasks.node_classification import RunResult
+
+    torch.manual_seed(0)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    start = time.perf_counter()
+    for _ in range(cfg.epochs):
+        train_minibatch_epoch(model, data, opt, batch_size=batch_size)
+    epoch_time = (time.perf_counter() - start) / cfg.epochs
+    return RunResult(
+        seed=0, best_epoch=cfg.epochs, val_acc=0.0, test_acc=0.0, epoch_time_s=epoch_time
+    )
 
 
 def ensure_graph(args: argparse.Namespace) -> dict | None:
@@ -170,6 +204,8 @@ def run_child(args: argparse.Namespace, variant: dict) -> dict:
         str(variant["T"]),
         "--child-epochs",
         str(variant["epochs"]),
+        "--child-batch-size",
+        str(variant.get("batch_size", 0)),
     ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -178,6 +214,15 @@ def run_child(args: argparse.Namespace, variant: dict) -> dict:
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out["process_wall_s"] = time.perf_counter() - start
     return out
+
+
+def _batch_of(r: dict) -> int | None:
+    return r.get("batch_size")
+
+
+def _batch(r: dict) -> str:
+    b = _batch_of(r)
+    return f"{b} seeds, 10x10 neighbours (last epoch's model)" if b else "full"
 
 
 def markdown(report: dict) -> str:
@@ -190,17 +235,19 @@ def markdown(report: dict) -> str:
         f"torch threads = {report['threads']}, {report['machine']['processor']} "
         f"({report['machine']['cpus']} CPUs visible).",
         "",
-        "| model | T | epochs | test acc (Evaluator, best val) | epoch wall (s) | epoch CPU (s) "
-        "| RSS before training (MiB) | peak RSS training (MiB) | process peak (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | T | batch | epochs | test acc (Evaluator, best val) | epoch wall (s) "
+        "| epoch CPU (s) | RSS before training (MiB) | peak RSS training (MiB) "
+        "| process peak (MiB) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["variants"]:
         lines.append(
-            f"| {r['model']} | {r['T'] or '-'} | {r['epochs']} | {100 * r['test_acc']:.1f} % | "
+            f"| {r['model']} | {r['T'] or '-'} | {_batch(r)} | {r['epochs']} | "
+            f"{100 * r['test_acc']:.1f} % | "
             f"{r['epoch_time_s']:.2f} | {r['epoch_cpu_s']:.2f} | {r['rss_before_train_mib']:.0f} | "
             f"{r['peak_rss_train_mib']:.0f} | {r['peak_rss_process_mib']:.0f} |"
         )
-    snn = {r["T"]: r for r in report["variants"] if r["model"] == "snn"}
+    snn = {r["T"]: r for r in report["variants"] if r["model"] == "snn" and not _batch_of(r)}
     if {2, 4, 8} <= snn.keys():
         extra = {t: snn[t]["peak_rss_train_mib"] - snn[t]["rss_before_train_mib"] for t in snn}
         lines += [
@@ -237,10 +284,14 @@ def main() -> None:
     p.add_argument("--snn-epochs", type=int, default=3)
     p.add_argument("--gcn-epochs", type=int, default=5)
     p.add_argument("--mem-epochs", type=int, default=1, help="epochs of the T=2 memory point")
+    p.add_argument("--mb-epochs", type=int, default=1, help="epochs of the mini-batch variants")
+    p.add_argument("--batch-size", type=int, default=1024, help="seed nodes per mini-batch")
+    p.add_argument("--only", choices=["full", "minibatch"], default=None, help="one kind only")
     p.add_argument("--out", type=Path, default=None, help="results stem (default results/...)")
     p.add_argument("--child-model", help=argparse.SUPPRESS)
     p.add_argument("--child-T", type=int, help=argparse.SUPPRESS)
     p.add_argument("--child-epochs", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--child-batch-size", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child_model:
         child(args)
@@ -259,7 +310,14 @@ def main() -> None:
     generator = ensure_graph(args)
     load_s = prepare_cache(args)
     results = []
-    for variant in variants(args):
+    chosen = [
+        v
+        for v in variants(args)
+        if args.only is None or (args.only == "minibatch") == ("batch_size" in v)
+    ]
+    if args.only == "minibatch":
+        stem += "_minibatch"
+    for variant in chosen:
         print(f"running {variant} ...", flush=True)
         results.append(run_child(args, variant))
         print(json.dumps(results[-1]), flush=True)

@@ -250,6 +250,7 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="Cora only, 3 repeats, no sweeps")
+    parser.add_argument("--no-sweeps", action="store_true", help="both graphs, no T/edge sweeps")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/spiking_conv.json"))
     args = parser.parse_args()
     if args.probe:
@@ -264,7 +265,7 @@ def main() -> None:
         mem = {v: peak_memory_mib(graph, v, args.T, args.hidden, None) for v in variants}
         report["graphs"][graph] = {"time_s": t, "peak_mib": mem, "ratios": ratios(t, graph)}
         print(f"{graph}: done", file=sys.stderr)
-    if not args.quick:
+    if not (args.quick or args.no_sweeps):
         report["scaling_T"] = {"arxiv": sweep_T(args.hidden)}
         edges = [
             ARXIV["num_edges"] // 4,
