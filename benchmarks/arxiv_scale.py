@@ -225,13 +225,28 @@ def _batch(r: dict) -> str:
     return f"{b} seeds, 10x10 neighbours (last epoch's model)" if b else "full"
 
 
+def _kind(report: dict) -> str:
+    batches = {bool(_batch_of(r)) for r in report["variants"]}
+    return {frozenset({False}): "Full batch", frozenset({True}): "Mini-batch"}.get(
+        frozenset(batches), "Full batch and mini-batch"
+    )
+
+
+def _edges(report: dict) -> str:
+    # Mini-batch children record the graph after adding one self-loop per node.
+    g, directed = report["graph"], report["directed_edges"]
+    if g["num_edges"] > 2 * directed:
+        return f"{g['num_edges']:,} synapses (symmetrised {directed:,} directed edges + self-loops)"
+    return f"{g['num_edges']:,} edges after symmetrisation ({directed:,} directed)"
+
+
 def markdown(report: dict) -> str:
     g = report["graph"]
     lines = [
-        f"Synthetic arxiv-like graph: {g['num_nodes']:,} nodes, {g['num_edges']:,} edges after "
-        f"symmetrisation ({report['directed_edges']:,} directed), {g['num_features']} features, "
+        f"Synthetic arxiv-like graph: {g['num_nodes']:,} nodes, {_edges(report)}, "
+        f"{g['num_features']} features, "
         f"{g['num_classes']} classes, split {g['split']['train']:,} / {g['split']['valid']:,} / "
-        f"{g['split']['test']:,}. Full batch, hidden 128, 2 layers, Adam lr 0.01, "
+        f"{g['split']['test']:,}. {_kind(report)}, hidden 128, 2 layers, Adam lr 0.01, "
         f"torch threads = {report['threads']}, {report['machine']['processor']} "
         f"({report['machine']['cpus']} CPUs visible).",
         "",
