@@ -13,7 +13,7 @@ then (the README's numbers; see there for the run time):
     python examples/nmnist_robustness.py --sim-root data/nmnist_sim \\
         --real-root ../shared/datasets/NMNIST --seeds 0 1
 
-Quick check (~1 minute): add ``--train-limit 2000 --test-limit 500 --epochs 2 --levels 5``.
+Quick check (44 s on one thread here): add ``--train-limit 2000 --test-limit 500 --epochs 2 --levels 5``.
 Writes ``results/nmnist_robustness/nmnist_robustness.json`` and one PNG per test set.
 """
 
