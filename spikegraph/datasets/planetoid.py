@@ -18,6 +18,8 @@ from pathlib import Path
 from torch_geometric.data import Data
 from torch_geometric.datasets import Planetoid
 
+from spikegraph.datasets.ogb import trusted_pyg_load
+
 __all__ = ["PLANETOID_SHA256", "DatasetIntegrityError", "default_cache_dir", "load_planetoid"]
 
 _SUFFIXES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
@@ -105,7 +107,8 @@ def load_planetoid(
     else:
         sums = {file: _sha256(src / file) for file in _raw_names(canonical)}
     _sync_raw(src, cache / canonical / "raw", sums)
-    return Planetoid(str(cache), canonical, split="public", transform=transform)
+    with trusted_pyg_load():  # PyG reloads its own processed file with torch.load
+        return Planetoid(str(cache), canonical, split="public", transform=transform)
 
 
 def _vendored_root() -> Path:
@@ -182,7 +185,8 @@ def _download(
 ) -> Planetoid:
     """PyG's own download path, with an actionable error when it fails (e.g. offline)."""
     try:
-        return Planetoid(str(cache), name, split="public", transform=transform)
+        with trusted_pyg_load():
+            return Planetoid(str(cache), name, split="public", transform=transform)
     except Exception as err:  # offline, PyG raises URLError, OSError, ...
         raise RuntimeError(
             f"{name} is not vendored with spikegraph and no complete local copy was found at "
