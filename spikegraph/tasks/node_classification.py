@@ -76,7 +76,12 @@ def build_model(cfg: Config, num_features: int, num_classes: int) -> nn.Module:
     """The spiking network or its ANN twin (same widths and depth)."""
     if cfg.model == "gcn":
         return GCN(
-            num_features, cfg.hidden, num_classes, num_layers=cfg.layers, dropout=cfg.dropout
+            num_features,
+            cfg.hidden,
+            num_classes,
+            num_layers=cfg.layers,
+            dropout=cfg.dropout,
+            cached=True,  # transductive, like the SNN: normalise the fixed graph once
         )
     if cfg.model != "snn":
         raise ValueError(f"unknown model {cfg.model!r}; choose 'snn' or 'gcn'")
