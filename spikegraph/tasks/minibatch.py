@@ -16,7 +16,7 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from tqdm.auto import tqdm
 
 from spikegraph.models import SpikingGNN
-from spikegraph.tasks.node_classification import Config
+from spikegraph.tasks.node_classification import Config, build_model
 
 __all__ = ["global_gcn_graph", "build_minibatch_model", "train_minibatch_epoch"]
 
@@ -32,21 +32,8 @@ def global_gcn_graph(data: Data) -> Data:
 
 def build_minibatch_model(cfg: Config, data: Data, num_classes: int) -> SpikingGNN:
     """:class:`SpikingGNN` for a :func:`global_gcn_graph`, its experience sized to its edges."""
-    model = SpikingGNN(
-        data.num_features,
-        cfg.hidden,
-        num_classes,
-        num_layers=cfg.layers,
-        T=cfg.T,
-        encoder=cfg.encoder,
-        dropout=cfg.dropout,
-        scaling=cfg.scaling,
-        decay=cfg.decay,
-        threshold=cfg.threshold,
-        surrogate=cfg.surrogate,
-        readout=cfg.readout,
-        normalize=False,
-        add_self_loops=False,
+    model = build_model(
+        cfg, data.num_features, num_classes, normalize=False, add_self_loops=False, cached=False
     )
     model.reset_experience(data.num_edges)
     return model

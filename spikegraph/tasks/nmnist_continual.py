@@ -247,16 +247,12 @@ def format_table(report: dict, set_name: str = "sim_test") -> str:
 
 def plot(report: dict, method: str, path: Path) -> None:
     """Heatmaps of R (after task i, on task j), scaling and none side by side, per test set."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: the user's backend stays as it is
 
     sets = [k for k in report["sizes"] if k != "sim_train"]
     labels = (report["config"]["scaling"], "none")
-    fig, axes = plt.subplots(
-        len(sets), 2, figsize=(9.0, 4.0 * len(sets)), squeeze=False, layout="constrained"
-    )
+    fig = Figure(figsize=(9.0, 4.0 * len(sets)), layout="constrained")
+    axes = fig.subplots(len(sets), 2, squeeze=False)
     runs = {(r["method"], r["scaling"]): r for r in report["runs"]}
     for row, set_name in enumerate(sets):
         for col, scaling in enumerate(labels):
@@ -294,7 +290,6 @@ def plot(report: dict, method: str, path: Path) -> None:
     fig.colorbar(im, ax=axes, shrink=0.8, label="accuracy (%)")
     fig.suptitle(f"permuted N-MNIST, {method}: accuracy matrix R")
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def format_summary(report: dict) -> str:

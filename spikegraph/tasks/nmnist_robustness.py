@@ -200,15 +200,13 @@ def format_summary(report: dict) -> str:
 
 def plot(report: dict, set_name: str, path: Path) -> None:
     """Accuracy against level, one panel per perturbation, both models (mean over seeds)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: the user's backend stays as it is
 
     names = report["config"]["perturbations"]
     cols = 4
     rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    fig = Figure(figsize=(3.2 * cols, 2.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, name in zip(axes.flat, names, strict=False):
         levels = report["levels"][name]
         for model, style in (("scaling", "-o"), ("baseline", "--s")):
@@ -228,7 +226,6 @@ def plot(report: dict, set_name: str, path: Path) -> None:
     )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:

@@ -34,6 +34,7 @@ __all__ = [
     "machine_info",
     "mean_std",
     "firing_means",
+    "runs_report",
 ]
 
 
@@ -72,8 +73,9 @@ class RunResult:
     firing: dict[str, Any] | None = None
 
 
-def build_model(cfg: Config, num_features: int, num_classes: int) -> nn.Module:
-    """The spiking network or its ANN twin (same widths and depth)."""
+def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs) -> nn.Module:
+    """The spiking network or its ANN twin (same widths and depth); ``conv_kwargs`` override
+    the spiking layers' settings (default ``cached=True``)."""
     if cfg.model == "gcn":
         return GCN(
             num_features,
@@ -98,7 +100,7 @@ def build_model(cfg: Config, num_features: int, num_classes: int) -> nn.Module:
         threshold=cfg.threshold,
         surrogate=cfg.surrogate,
         readout=cfg.readout,
-        cached=True,  # transductive: one fixed graph
+        **{"cached": True, **conv_kwargs},  # cached by default: transductive, one fixed graph
     )
 
 
@@ -169,6 +171,12 @@ def run_experiment(cfg: Config, data: Data, num_classes: int, progress: bool = T
         result = train_run(model, data, cfg, seed, progress)
         result.firing = measure_firing(model, data)
         runs.append(result)
+    return runs_report(cfg, model, runs, start)
+
+
+def runs_report(cfg: Config, model: nn.Module, runs: list[RunResult], start: float) -> dict:
+    """The JSON report of finished runs: config, per-run results, means, firing, machine
+    (``start``: the ``time.perf_counter()`` at which the experiment began)."""
     accs = [r.test_acc for r in runs]
     mean, std = mean_std(accs)
     report = {

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +25,9 @@ from spikegraph.datasets.ogb import load_ogb_node, ogb_evaluator, symmetrize
 from spikegraph.tasks.node_classification import (
     Config,
     build_model,
-    firing_means,
     format_summary,
-    machine_info,
-    mean_std,
     measure_firing,
+    runs_report,
     train_run,
 )
 
@@ -90,34 +87,19 @@ def run_ogb_experiment(
         result.val_acc, result.test_acc = scores["valid"], scores["test"]
         result.firing = measure_firing(model, data)
         runs.append(result)
-    accs = [r.test_acc for r in runs]
-    mean, std = mean_std(accs)
-    report = {
-        "config": asdict(cfg),
-        "model": repr(model),
-        "evaluator": {"name": evaluator.name, "metric": evaluator.eval_metric},
-        "graph": {
-            "num_nodes": data.num_nodes,
-            "num_edges": data.num_edges,
-            "num_features": data.num_features,
-            "num_classes": num_classes,
-            "split": {
-                "train": int(data.train_mask.sum()),
-                "valid": int(data.val_mask.sum()),
-                "test": int(data.test_mask.sum()),
-            },
+    report = runs_report(cfg, model, runs, start)
+    report["evaluator"] = {"name": evaluator.name, "metric": evaluator.eval_metric}
+    report["graph"] = {
+        "num_nodes": data.num_nodes,
+        "num_edges": data.num_edges,
+        "num_features": data.num_features,
+        "num_classes": num_classes,
+        "split": {
+            "train": int(data.train_mask.sum()),
+            "valid": int(data.val_mask.sum()),
+            "test": int(data.test_mask.sum()),
         },
-        "runs": [asdict(r) for r in runs],
-        "test_acc": accs,
-        "test_acc_mean": mean,
-        "test_acc_std": std,
-        "val_acc_mean": mean_std([r.val_acc for r in runs])[0],
-        "epoch_time_s_mean": mean_std([r.epoch_time_s for r in runs])[0],
-        "wall_time_s": time.perf_counter() - start,
-        "machine": machine_info(),
     }
-    if runs[0].firing is not None:
-        report.update(firing_means([r.firing for r in runs]))
     return report
 
 
