@@ -128,20 +128,31 @@ class _LIFSequence(torch.autograd.Function):
 
     where soft reset has :math:`(1, -V_{th})`, hard reset :math:`(1 - s_t, -v_t)`, and
     ``detach_reset`` drops the :math:`\partial \tilde v_t / \partial s_t` term.
+
+    Both passes write into tensors allocated once per call (``out=`` and in-place operations):
+    on CPU a fresh allocation of a large step costs several times the arithmetic on it (the
+    pages are faulted in anew each time). The arithmetic is that of :func:`lif_step`,
+    operation for operation, so spikes and gradients are the same to the last bit.
     """
 
     @staticmethod
     def forward(ctx: Any, current: Tensor, neuron: LIF) -> Tensor:
-        v_all = torch.empty_like(current)
-        v = None
-        for t, i_t in enumerate(current):
-            v = i_t.clone() if v is None else neuron.decay * v + i_t
-            v_all[t] = v
-            fired = v >= neuron.threshold
-            v = v - neuron.threshold * fired if neuron.reset == "soft" else v * ~fired
+        v_all = torch.empty_like(current, memory_format=torch.contiguous_format)  # before reset
+        spikes = torch.empty_like(v_all)
+        kept = torch.empty_like(v_all[0])  # the membrane after the reset, reused every step
+        for t, v in enumerate(v_all):
+            if t == 0:
+                v.copy_(current[0])
+            else:
+                torch.mul(kept, neuron.decay, out=v).add_(current[t])
+            torch.ge(v, neuron.threshold, out=spikes[t])
+            if neuron.reset == "soft":
+                torch.sub(v, spikes[t], alpha=neuron.threshold, out=kept)
+            else:
+                torch.sub(v, torch.mul(v, spikes[t], out=kept), out=kept)
         ctx.save_for_backward(v_all)
         ctx.neuron = neuron
-        return (v_all >= neuron.threshold).to(current.dtype)
+        return spikes
 
     @staticmethod
     @once_differentiable
@@ -150,17 +161,24 @@ class _LIFSequence(torch.autograd.Function):
         n = ctx.neuron
         grad_current = torch.empty_like(v_all)
         b = torch.zeros_like(v_all[0])
+        h, through_spike = torch.empty_like(b), torch.empty_like(b)
         for t in range(v_all.shape[0] - 1, -1, -1):
-            v = v_all[t]
-            h = n.surrogate.derivative(v - n.threshold)
-            g = grad_spikes[t]
-            if n.reset == "soft":
-                a = b + (g if n.detach_reset else g - n.threshold * b) * h
+            v, a = v_all[t], grad_current[t]
+            n.surrogate.derivative_(torch.sub(v, n.threshold, out=h))
+            # (g + b ds~/ds) h', with ds~/ds = -V_th (soft) or -v (hard)
+            if n.detach_reset:
+                torch.mul(grad_spikes[t], h, out=through_spike)
             else:
-                fired = (v >= n.threshold).to(v.dtype)
-                a = b * (1.0 - fired) + (g if n.detach_reset else g - v * b) * h
-            grad_current[t] = a
-            b = n.decay * a
+                if n.reset == "soft":
+                    torch.mul(b, n.threshold, out=through_spike)
+                else:
+                    torch.mul(v, b, out=through_spike)
+                torch.sub(grad_spikes[t], through_spike, out=through_spike).mul_(h)
+            if n.reset == "soft":
+                torch.add(b, through_spike, out=a)
+            else:
+                a.copy_(b).masked_fill_(v >= n.threshold, 0.0).add_(through_spike)
+            torch.mul(a, n.decay, out=b)
         return grad_current, None
 
 

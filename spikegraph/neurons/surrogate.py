@@ -42,6 +42,11 @@ class Surrogate(nn.Module):
     def derivative(self, v: Tensor) -> Tensor:
         raise NotImplementedError
 
+    def derivative_(self, v: Tensor) -> Tensor:
+        """:meth:`derivative` written over ``v`` (a buffer of the neurons' backward pass); the
+        piecewise-linear surrogates do it without temporaries."""
+        return v.copy_(self.derivative(v))
+
 
 class Rectangular(Surrogate):
     r"""The AS-SNN authors' window :math:`h'(v) = \mathbb{1}\{|v| < w/2\} / w` (``width=1``:
@@ -59,6 +64,10 @@ class Rectangular(Surrogate):
 
     def derivative(self, v: Tensor) -> Tensor:
         return (v.abs() < self.width / 2).to(v.dtype) / self.width
+
+    def derivative_(self, v: Tensor) -> Tensor:
+        torch.lt(v.abs_(), self.width / 2, out=v)
+        return v if self.width == 1 else v.div_(self.width)
 
     def extra_repr(self) -> str:
         return f"width={self.width:g}"
@@ -115,6 +124,9 @@ class Triangle(Surrogate):
 
     def derivative(self, v: Tensor) -> Tensor:
         return (1.0 - v.abs() / self.width).clamp_min(0.0) / self.width
+
+    def derivative_(self, v: Tensor) -> Tensor:
+        return v.abs_().div_(self.width).neg_().add_(1.0).clamp_min_(0.0).div_(self.width)
 
     def extra_repr(self) -> str:
         return f"width={self.width:g}"

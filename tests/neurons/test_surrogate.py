@@ -44,3 +44,15 @@ def test_rectangular_window_is_the_authors():
 def test_hyper_parameters_in_repr():
     assert repr(get_surrogate("sigmoid", alpha=5.0)) == "Sigmoid(alpha=5)"
     assert repr(get_surrogate("triangle", width=0.5)) == "Triangle(width=0.5)"
+
+
+@pytest.mark.parametrize("name", sorted(SURROGATES))
+@pytest.mark.parametrize("width", [1.0, 0.4])
+def test_in_place_derivative_equals_derivative(name, width):
+    params = {"width": width} if name in ("rectangular", "triangle") else {"alpha": 1 / width}
+    surrogate = get_surrogate(name, **params)
+    v = torch.linspace(-1.5, 1.5, 301)
+    buffer = v.clone()
+    out = surrogate.derivative_(buffer)
+    assert out.data_ptr() == buffer.data_ptr()  # written over its argument
+    assert torch.equal(out, surrogate.derivative(v))
