@@ -122,49 +122,106 @@ def prepare_adjacency(
     return Adjacency(edge_index, weight, by_target, by_source, num_nodes)
 
 
-def _csr_matmul(layout: CSR, values: Tensor, h: Tensor) -> Tensor:
+def _csr_matmul(layout: CSR, values: Tensor, h: Tensor, out: Tensor, accumulate: bool) -> None:
+    """``out = A @ h`` (or ``out += A @ h``) for the CSR matrix ``A`` of ``values`` in ``layout``.
+
+    Writing into ``out`` matters on CPU: ``A @ h`` allocates, zero-fills and copies its result,
+    which costs about half as much again as the product itself on a large graph."""
     n = layout.rowptr.numel() - 1
     with warnings.catch_warnings():  # "CSR support is in beta": it is stable for what we use
         warnings.simplefilter("ignore", UserWarning)
         a = torch.sparse_csr_tensor(
             layout.rowptr, layout.col, values[layout.perm], (n, n), check_invariants=False
         )
-    return a @ h
+    torch.addmm(out, a, h, beta=1 if accumulate else 0, out=out)
+
+
+def _values_at(values: Tensor, t: int) -> Tensor:  # [T, E] or [1, E] (shared) -> [E]
+    return values[t if values.shape[0] > 1 else 0]
+
+
+def _features_at(h: Tensor, t: int) -> Tensor:  # [T, N, F] or [N, F] (shared) -> [N, F]
+    return h[t] if h.dim() == 3 else h
 
 
 class _SpMM(torch.autograd.Function):
-    """``A @ h`` whose backward uses the stored transpose layout (no CSR conversion per call)."""
+    """``A_t @ h_t`` for every step into one ``[T, N, F]`` output. ``values`` is ``[T, E]`` or
+    ``[1, E]`` (shared by all steps), ``h`` is ``[T, N, F]`` or ``[N, F]`` (shared). The
+    backward pass uses the stored transpose layout (no CSR conversion per call)."""
 
     @staticmethod
     def forward(ctx, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
-        ctx.adj = adj
+        steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
+        ctx.adj, ctx.steps = adj, steps
         ctx.save_for_backward(values, h)
-        return _csr_matmul(adj.by_target, values, h)
+        out = h.new_empty(steps, adj.num_nodes, h.shape[-1])
+        for t in range(steps):
+            v_t, h_t = _values_at(values, t), _features_at(h, t)
+            _csr_matmul(adj.by_target, v_t, h_t, out[t], accumulate=False)
+        return out
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
         values, h = ctx.saved_tensors
-        adj = ctx.adj
-        grad_h = _csr_matmul(adj.by_source, values, grad) if ctx.needs_input_grad[2] else None
-        grad_values = None
+        adj, steps = ctx.adj, ctx.steps
+        grad_h = grad_values = None
+        if ctx.needs_input_grad[2]:  # a shared h sums its steps' gradients
+            grad_h = torch.empty_like(h, memory_format=torch.contiguous_format)
+            for t in range(steps):
+                g_t = _features_at(grad_h, t)
+                v_t = _values_at(values, t)
+                shared_later_step = h.dim() == 2 and t > 0
+                _csr_matmul(adj.by_source, v_t, grad[t], g_t, accumulate=shared_later_step)
         if ctx.needs_input_grad[1]:  # rare: learnable edge weights or trace_grad=True
             src, dst = adj.edge_index
-            grad_values = (grad[dst] * h[src]).sum(-1)
+            rows = [(grad[t][dst] * _features_at(h, t)[src]).sum(-1) for t in range(steps)]
+            grad_values = torch.stack(rows)
+            if values.shape[0] == 1:
+                grad_values = grad_values.sum(0, keepdim=True)
         return None, grad_values, grad_h
 
 
 def spmm(adj: Adjacency, values: Tensor, h: Tensor, backend: str = "torch") -> Tensor:
-    r"""Aggregate :math:`\sum_{j \to i} w_{ji} h_j` along the synapses of ``adj``.
+    r"""Aggregate :math:`\sum_{j \to i} w_{ji} h_j` along the synapses of ``adj``, for one step
+    or for ``T`` steps at once.
 
     Args:
         adj: the graph from :func:`prepare_adjacency`.
-        values: one weight per synapse, in synapse order, ``[E]``.
-        h: node features ``[N, F]`` (or ``[N, T * F]`` for several steps sharing the weights).
-        backend: ``"torch"`` (CSR sparse-dense products forward and backward: no ``[E, F]``
-            message tensor) or ``"torch_scatter"`` (gather the messages, then ``segment_csr``).
+        values: one weight per synapse, in synapse order: ``[E]``, or ``[T, E]`` per step.
+        h: node features ``[N, F]``, or ``[T, N, F]`` per step.
+        backend: ``"torch"`` (CSR sparse-dense products forward and backward, written into
+            one output: no ``[E, F]`` message tensor) or ``"torch_scatter"`` (gather the
+            messages, then ``segment_csr``).
+
+    Returns:
+        ``[N, F]`` when both are single-step, else ``[T, N, F]``: each step aggregates its own
+        features (or the shared ``h``) with its own weights (or the shared ``values``).
     """
+    num_synapses = adj.edge_index.shape[1]
+    if values.dim() not in (1, 2) or values.shape[-1] != num_synapses:
+        raise ValueError(
+            f"values must be [E] or [T, E] with E = {num_synapses}, got {tuple(values.shape)}"
+        )
+    if h.dim() not in (2, 3) or h.shape[-2] != adj.num_nodes:
+        raise ValueError(
+            f"h must be [N, F] or [T, N, F] with N = {adj.num_nodes}, got {tuple(h.shape)}"
+        )
+    if values.dim() == 2 and h.dim() == 3 and values.shape[0] != h.shape[0]:
+        raise ValueError(f"values has {values.shape[0]} steps but h has {h.shape[0]}")
+    single = values.dim() == 1 and h.dim() == 2
+    values = values.unsqueeze(0) if values.dim() == 1 else values
     if backend == "torch_scatter":
-        layout = adj.by_target
-        messages = h[layout.col] * values[layout.perm].unsqueeze(-1)
-        return torch_scatter.segment_csr(messages, layout.rowptr, reduce="sum")
-    return _SpMM.apply(adj, values, h)
+        out = _segment_steps(adj.by_target, values, h)
+    else:
+        out = _SpMM.apply(adj, values, h)
+    return out[0] if single else out
+
+
+def _segment_steps(layout: CSR, values: Tensor, h: Tensor) -> Tensor:
+    steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
+    out = []
+    for t in range(steps):
+        v_t, h_t = _values_at(values, t), _features_at(h, t)
+        messages = h_t[layout.col] * v_t[layout.perm].unsqueeze(-1)
+        out.append(torch_scatter.segment_csr(messages, layout.rowptr, reduce="sum"))
+    return torch.stack(out)

@@ -230,14 +230,38 @@ def test_unknown_names_are_rejected():
         SpikingASConv(3, 2, backend="cuda")
 
 
-def test_repeated_input_view_gives_the_same_result_as_a_copy():
+@pytest.mark.parametrize("scaling", ["tent", None])
+@pytest.mark.parametrize("neuron", [None, "lif"])
+def test_repeated_input_view_gives_the_same_result_and_gradients_as_a_copy(scaling, neuron):
     from spikegraph.encoders import repeat
 
-    conv = SpikingASConv(3, 4, neuron=LIF(threshold=0.2)).eval()
+    conv = SpikingASConv(3, 4, scaling=scaling, neuron=neuron).eval()
     features = torch.rand(4, 3)
     view = repeat(features, 5)
     assert view.stride(0) == 0
-    torch.testing.assert_close(conv(view, EDGES), conv(view.contiguous(), EDGES))
+    params = list(conv.parameters())
+    weights = torch.randn(5, 4, 4)  # a loss that weighs every step and node differently
+    results = []
+    for x in (view, view.contiguous()):
+        out = conv(x, EDGES)
+        results.append((out, torch.autograd.grad((out * weights).sum(), params)))
+    (fast, g_fast), (plain, g_plain) = results
+    torch.testing.assert_close(fast, plain)
+    for a, b in zip(g_fast, g_plain, strict=True):
+        torch.testing.assert_close(a, b)
+    if scaling is None and neuron is None:  # nothing varies over time: one step, viewed T times
+        assert fast.stride(0) == 0
+
+
+def test_node_drive_is_the_mean_magnitude_for_spikes_and_signed_inputs():
+    from spikegraph.nn.conv.spiking_as_conv import node_drive
+
+    spikes = (torch.rand(3, 5, 8) < 0.4).float()
+    signed = torch.rand(3, 5, 8) - 0.5  # |x| <= 0.5: the clamp at 1 stays inactive
+    for x in (spikes, signed, signed.requires_grad_()):
+        torch.testing.assert_close(node_drive(x), x.abs().mean(-1).clamp(max=1.0))
+    (grad,) = torch.autograd.grad(node_drive(signed).sum(), signed)  # the gradient of |x|
+    torch.testing.assert_close(grad, signed.sign() / 8)
 
 
 def test_cached_adjacency_gives_the_same_output_and_guards_the_graph_size():

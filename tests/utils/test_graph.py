@@ -37,6 +37,51 @@ def test_spmm_passes_gradcheck():
     assert torch.autograd.gradcheck(lambda v, x: spmm(adj, v, x), (values, h))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("values_steps", "h_steps"), [(3, 0), (0, 3), (3, 3)])
+def test_spmm_over_steps_equals_per_step_dense_products(backend, values_steps, h_steps):
+    """[T, E] values and/or [T, N, F] features: one product per step, in one output; a shared
+    operand (no step axis) serves every step and sums their gradients."""
+    adj = small_graph()
+    E = adj.weight.numel()
+    values = torch.rand(*([values_steps] if values_steps else []), E, dtype=torch.float64)
+    h = torch.randn(*([h_steps] if h_steps else []), 5, 4, dtype=torch.float64)
+    values.requires_grad_()
+    h.requires_grad_()
+    out = spmm(adj, values, h, backend)
+    v_at = (lambda t: values[t]) if values_steps else (lambda t: values)
+    h_at = (lambda t: h[t]) if h_steps else (lambda t: h)
+    expected = torch.stack([dense(adj, v_at(t)) @ h_at(t) for t in range(3)])
+    torch.testing.assert_close(out, expected)
+    weights = torch.randn_like(expected)
+    g_out = torch.autograd.grad((out * weights).sum(), (values, h))
+    g_ref = torch.autograd.grad((expected * weights).sum(), (values, h))
+    for a, b in zip(g_out, g_ref, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_spmm_over_steps_passes_gradcheck():
+    adj = small_graph()
+    values = torch.rand(3, adj.weight.numel(), dtype=torch.float64, requires_grad=True)
+    h = torch.randn(5, 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda v, x: spmm(adj, v, x), (values, h))
+
+
+@pytest.mark.parametrize(
+    ("values_shape", "h_shape", "match"),
+    [
+        ((4,), (5, 2), r"values must be \[E\] or \[T, E\] with E = 12"),
+        ((2, 3, 12), (5, 2), r"values must be \[E\] or \[T, E\]"),
+        ((12,), (4, 2), r"h must be \[N, F\] or \[T, N, F\] with N = 5"),
+        ((3, 12), (2, 5, 2), "values has 3 steps but h has 2"),
+    ],
+)
+def test_spmm_names_mismatched_shapes(values_shape, h_shape, match):
+    adj = small_graph()
+    with pytest.raises(ValueError, match=match):
+        spmm(adj, torch.rand(values_shape, dtype=torch.float64), torch.rand(h_shape))
+
+
 def test_layouts_are_transposes_of_each_other():
     adj = small_graph()
     src, dst = adj.edge_index

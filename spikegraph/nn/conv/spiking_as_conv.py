@@ -2,8 +2,6 @@ r"""The spiking graph convolution with adaptive synaptic scaling."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
@@ -21,7 +19,7 @@ from spikegraph.utils.graph import (
     to_edge_index,
 )
 
-__all__ = ["SpikingASConv", "node_drive", "per_step"]
+__all__ = ["SpikingASConv", "node_drive"]
 
 BACKENDS = ("torch", "torch_scatter")
 
@@ -29,16 +27,9 @@ BACKENDS = ("torch", "torch_scatter")
 def node_drive(x: Tensor) -> Tensor:
     """Presynaptic activity per node and step, :math:`a_j(t) = \\min(1, \\mathrm{mean}_c |x_{jc}(t)|)`:
     the fraction of a node's channels that fire, for spike inputs. ``[T, N, C] -> [T, N]``."""
-    return x.abs().mean(-1).clamp(max=1.0)
-
-
-def per_step(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
-    """``fn(x)`` for a step-wise ``fn``, computed once when ``x`` repeats one step over time
-    (a stride-0 view such as :func:`~spikegraph.encoders.repeat` returns)."""
-    if x.shape[0] > 1 and x.stride(0) == 0:
-        out = fn(x[0])
-        return out.expand(x.shape[0], *out.shape)
-    return fn(x)
+    nonnegative = not x.requires_grad and x.numel() > 0 and bool(x.min() >= 0)
+    magnitude = x if nonnegative else x.abs()  # spikes are their own magnitude: no copy
+    return magnitude.mean(-1).clamp(max=1.0)
 
 
 class SpikingASConv(MessagePassing):
@@ -184,15 +175,18 @@ class SpikingASConv(MessagePassing):
                 "no global id in e_id: add self-loops to the full graph once (e.g. gcn_norm) "
                 "and build the layer with add_self_loops=False"
             )
-        h = per_step(self.lin, x)
-        scale = self.scaling(per_step(node_drive, x)[:, adj.edge_index[0]], index=e_id)
-        if scale is None:  # one product for all steps: [N, T * C]
-            flat = h.transpose(0, 1).reshape(N, -1)
-            out = self._aggregate(adj, adj.weight, flat).view(N, T, -1).transpose(0, 1)
-        else:
-            steps = zip(scale, h, strict=True)
-            out = torch.stack([self._aggregate(adj, adj.weight * s, h_t) for s, h_t in steps])
-        return out if self.bias is None else out + self.bias
+        # One input repeated over time (a stride-0 view, as encoders.repeat returns) is
+        # transformed once; its steps then differ only through the scaling.
+        repeated = T > 1 and x.stride(0) == 0
+        x_in = x[0] if repeated else x
+        h = self.lin(x_in)  # [N, C_out] or [T, N, C_out]
+        a = node_drive(x_in if self.scaling.trace_grad else x_in.detach())  # [N] or [T, N]
+        scale = self.scaling(a[..., adj.edge_index[0]].expand(T, -1), index=e_id)  # [T, E]
+        values = adj.weight if scale is None else adj.weight * scale
+        out = spmm(adj, values, h, backend=self.backend)
+        if self.bias is not None:
+            out.add_(self.bias)  # in place: the product's backward does not need its output
+        return out.expand(T, N, -1)  # a view over time when every step is the same
 
     def adjacency(
         self,
@@ -235,11 +229,6 @@ class SpikingASConv(MessagePassing):
                 f"e_id must hold one global id per edge, shape ({edge_index.shape[1]},), "
                 f"got {tuple(e_id.shape)}"
             )
-
-    def _aggregate(self, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
-        # The time axis and per-step edge values do not fit ``propagate``; the fused product
-        # below is what ``message_and_aggregate`` would do, forward and backward.
-        return spmm(adj, values, h, backend=self.backend)
 
     def __repr__(self) -> str:
         shape = self.scaling.shape
