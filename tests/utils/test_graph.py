@@ -60,6 +60,18 @@ def test_spmm_over_steps_equals_per_step_dense_products(backend, values_steps, h
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.parametrize("cache_bytes", [1, 40, 1 << 20])  # one row per block .. one block
+def test_shared_features_in_row_blocks_equal_the_dense_products(monkeypatch, cache_bytes):
+    from spikegraph.utils import graph
+
+    monkeypatch.setattr(graph, "CACHE_BYTES", cache_bytes)
+    adj = small_graph()
+    values = torch.rand(4, adj.weight.numel(), dtype=torch.float64)
+    h = torch.randn(5, 3, dtype=torch.float64)
+    expected = torch.stack([dense(adj, v) @ h for v in values])
+    torch.testing.assert_close(spmm(adj, values, h), expected)
+
+
 def test_spmm_over_steps_passes_gradcheck():
     adj = small_graph()
     values = torch.rand(3, adj.weight.numel(), dtype=torch.float64, requires_grad=True)
