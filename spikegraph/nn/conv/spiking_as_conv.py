@@ -85,6 +85,12 @@ class SpikingASConv(MessagePassing):
         - input: ``x`` ``[T, N, C_in]`` spikes or currents; ``edge_index`` ``[2, E]`` or a sparse
           ``[N, N]`` adjacency; ``edge_weight`` ``[E]`` or ``None``; ``e_id`` ``[E]`` or ``None``
         - output: spikes ``[T, N, C_out]`` of 0./1. (currents with ``neuron=None``)
+
+    **Cost.** A repeated input (a stride-0 view, as :func:`~spikegraph.encoders.repeat` returns)
+    is transformed once; without scaling it is also aggregated once, and the currents are then
+    a view of one step over time (read-only: ``.clone()`` it before writing in place). With
+    scaling every step has its own edge weights and costs one sparse product forward and one
+    backward; ``benchmarks/spiking_conv.py`` measures both against PyG's ``GCNConv``.
     """
 
     def __init__(
