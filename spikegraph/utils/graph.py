@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from itertools import pairwise
 from typing import NamedTuple
 
 import torch
@@ -151,11 +152,11 @@ def _shared_features_matmul(layout: CSR, values: Tensor, h: Tensor, out: Tensor)
     halves the time on a large graph (``benchmarks/``). Elsewhere: one block."""
     n, steps = layout.rowptr.numel() - 1, values.shape[0]
     values = values[:, layout.perm]  # all steps in CSR order, one gather
-    per_row = max(1, layout.col.numel() // max(n, 1)) * h.shape[1] * h.element_size()
+    per_row = max(1, layout.col.numel() // max(n, 1) * h.shape[1] * h.element_size())
     block = max(1, CACHE_BYTES // per_row) if h.device.type == "cpu" else max(n, 1)
     starts = list(range(0, n, block)) + [n]
     offsets = layout.rowptr[starts].tolist()
-    for r0, r1, p0, p1 in zip(starts, starts[1:], offsets, offsets[1:], strict=False):
+    for (r0, r1), (p0, p1) in zip(pairwise(starts), pairwise(offsets), strict=True):
         rowptr, col = layout.rowptr[r0 : r1 + 1] - p0, layout.col[p0:p1]
         for t in range(steps):
             _addmm_csr(rowptr, col, values[t, p0:p1], h, out[t, r0:r1], accumulate=False)
