@@ -123,17 +123,13 @@ def prepare_adjacency(
     return Adjacency(edge_index, weight, by_target, by_source, num_nodes)
 
 
-def _csr_matmul(layout: CSR, values: Tensor, h: Tensor, out: Tensor, accumulate: bool) -> None:
-    """``out = A @ h`` (or ``out += A @ h``) for the CSR matrix ``A`` of ``values`` in ``layout``.
-
-    Writing into ``out`` matters on CPU: ``A @ h`` allocates, zero-fills and copies its result,
-    which costs about half as much again as the product itself on a large graph."""
-    _addmm_csr(layout.rowptr, layout.col, values[layout.perm], h, out, accumulate)
-
-
 def _addmm_csr(
     rowptr: Tensor, col: Tensor, values: Tensor, h: Tensor, out: Tensor, accumulate: bool
 ) -> None:
+    """``out = A @ h`` (or ``out += A @ h``) for the CSR matrix ``A = (rowptr, col, values)``.
+
+    Writing into ``out`` matters on CPU: ``A @ h`` allocates, zero-fills and copies its result,
+    which costs about half as much again as the product itself on a large graph."""
     shape = (rowptr.numel() - 1, h.shape[0])
     with warnings.catch_warnings():  # "CSR support is in beta": it is stable for what we use
         warnings.simplefilter("ignore", UserWarning)
@@ -144,14 +140,14 @@ def _addmm_csr(
 CACHE_BYTES = 4 << 20  # the features one row block may gather: about a core's share of cache
 
 
-def _shared_features_matmul(layout: CSR, values: Tensor, h: Tensor, out: Tensor) -> None:
-    """``out[t] = A_t @ h`` for per-step weights ``values`` ``[T, E]`` and one shared ``h``.
+def _shared_features_matmul(layout: CSR, ordered: Tensor, h: Tensor, out: Tensor) -> None:
+    """``out[t] = A_t @ h`` for per-step weights ``ordered`` ``[T, E]`` (in the CSR order of
+    ``layout``) and one shared ``h``.
 
     On CPU the rows are taken in blocks and each block does all ``T`` steps before the next:
-    the rows of ``h`` a block gathers are then still in cache for steps 2..T, which about
-    halves the time on a large graph (``benchmarks/``). Elsewhere: one block."""
-    n, steps = layout.rowptr.numel() - 1, values.shape[0]
-    values = values[:, layout.perm]  # all steps in CSR order, one gather
+    the rows of ``h`` a block gathers are then still in cache for steps 2..T, which makes the
+    products markedly faster on a large graph. Elsewhere: one block."""
+    n, steps = layout.rowptr.numel() - 1, ordered.shape[0]
     per_row = max(1, layout.col.numel() // max(n, 1) * h.shape[1] * h.element_size())
     block = max(1, CACHE_BYTES // per_row) if h.device.type == "cpu" else max(n, 1)
     starts = list(range(0, n, block)) + [n]
@@ -159,7 +155,7 @@ def _shared_features_matmul(layout: CSR, values: Tensor, h: Tensor, out: Tensor)
     for (r0, r1), (p0, p1) in zip(pairwise(starts), pairwise(offsets), strict=True):
         rowptr, col = layout.rowptr[r0 : r1 + 1] - p0, layout.col[p0:p1]
         for t in range(steps):
-            _addmm_csr(rowptr, col, values[t, p0:p1], h, out[t, r0:r1], accumulate=False)
+            _addmm_csr(rowptr, col, ordered[t, p0:p1], h, out[t, r0:r1], accumulate=False)
 
 
 def _values_at(values: Tensor, t: int) -> Tensor:  # [T, E] or [1, E] (shared) -> [E]
@@ -181,12 +177,14 @@ class _SpMM(torch.autograd.Function):
         ctx.adj, ctx.steps = adj, steps
         ctx.save_for_backward(values, h)
         out = h.new_empty(steps, adj.num_nodes, h.shape[-1])
+        layout = adj.by_target
+        ordered = values[:, layout.perm]  # every step's weights in CSR order, one gather
         if h.dim() == 2 and values.shape[0] > 1:
-            _shared_features_matmul(adj.by_target, values, h, out)
+            _shared_features_matmul(layout, ordered, h, out)
             return out
         for t in range(steps):
-            v_t, h_t = _values_at(values, t), _features_at(h, t)
-            _csr_matmul(adj.by_target, v_t, h_t, out[t], accumulate=False)
+            v_t, h_t = _values_at(ordered, t), _features_at(h, t)
+            _addmm_csr(layout.rowptr, layout.col, v_t, h_t, out[t], accumulate=False)
         return out
 
     @staticmethod
@@ -196,11 +194,14 @@ class _SpMM(torch.autograd.Function):
         grad_h = grad_values = None
         if ctx.needs_input_grad[2]:  # a shared h sums its steps' gradients
             grad_h = torch.empty_like(h, memory_format=torch.contiguous_format)
+            layout = adj.by_source
+            ordered = values[:, layout.perm]
             for t in range(steps):
-                g_t = _features_at(grad_h, t)
-                v_t = _values_at(values, t)
+                g_t, v_t = _features_at(grad_h, t), _values_at(ordered, t)
                 shared_later_step = h.dim() == 2 and t > 0
-                _csr_matmul(adj.by_source, v_t, grad[t], g_t, accumulate=shared_later_step)
+                _addmm_csr(
+                    layout.rowptr, layout.col, v_t, grad[t], g_t, accumulate=shared_later_step
+                )
         if ctx.needs_input_grad[1]:  # rare: learnable edge weights or trace_grad=True
             src, dst = adj.edge_index
             rows = [(grad[t][dst] * _features_at(h, t)[src]).sum(-1) for t in range(steps)]
@@ -248,9 +249,10 @@ def spmm(adj: Adjacency, values: Tensor, h: Tensor, backend: str = "torch") -> T
 
 def _segment_steps(layout: CSR, values: Tensor, h: Tensor) -> Tensor:
     steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
+    ordered = values[:, layout.perm]
     out = []
     for t in range(steps):
-        v_t, h_t = _values_at(values, t), _features_at(h, t)
-        messages = h_t[layout.col] * v_t[layout.perm].unsqueeze(-1)
+        v_t, h_t = _values_at(ordered, t), _features_at(h, t)
+        messages = h_t[layout.col] * v_t.unsqueeze(-1)
         out.append(torch_scatter.segment_csr(messages, layout.rowptr, reduce="sum"))
     return torch.stack(out)
