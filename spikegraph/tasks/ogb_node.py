@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from spikegraph.datasets.ogb import load_ogb_node, ogb_evaluator, symmetrize
-from spikegraph.tasks.node_classification import (
-    Config,
-    build_model,
-    format_summary,
-    measure_firing,
-    runs_report,
-    train_run,
-)
+from spikegraph.tasks.node_classification import Config, format_summary, run_experiment
 
 __all__ = ["ogb_node_data", "evaluate", "run_ogb_experiment", "parse_args", "main"]
 
@@ -76,18 +68,12 @@ def run_ogb_experiment(
         raise ValueError(
             f"only single-label classification ('acc') is supported, not {evaluator.eval_metric!r}"
         )
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    start = time.perf_counter()
-    model = build_model(cfg, data.num_features, num_classes)
-    runs = []
-    for seed in range(cfg.seed, cfg.seed + cfg.runs):
-        result = train_run(model, data, cfg, seed, progress)  # loads the best-validation state
+
+    def evaluator_score(model: nn.Module, data: Data) -> tuple[float, float]:
         scores = evaluate(model, data, evaluator)
-        result.val_acc, result.test_acc = scores["valid"], scores["test"]
-        result.firing = measure_firing(model, data)
-        runs.append(result)
-    report = runs_report(cfg, model, runs, start)
+        return scores["valid"], scores["test"]
+
+    report = run_experiment(cfg, data, num_classes, progress, score=evaluator_score)
     report["evaluator"] = {"name": evaluator.name, "metric": evaluator.eval_metric}
     report["graph"] = {
         "num_nodes": data.num_nodes,
