@@ -26,15 +26,16 @@ import inspect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import torch
 from torch import Tensor, nn
+from torch.utils.hooks import RemovableHandle
 
 from spikegraph.neurons import LIF
 from spikegraph.nn import ASLinear, SpikingASConv
 
-__all__ = ["FiringMonitor", "rates_by_degree", "E_AC_PJ", "E_MAC_PJ"]
+__all__ = ["FiringMonitor", "ForwardHooks", "rates_by_degree", "E_AC_PJ", "E_MAC_PJ"]
 
 E_AC_PJ = 0.9
 E_MAC_PJ = 4.6
@@ -91,7 +92,26 @@ def _is_binary(x: Tensor) -> bool:
     return bool(((x == 0) | (x == 1)).all())
 
 
-class FiringMonitor:
+class ForwardHooks:
+    """Owns forward hooks and removes them: on leaving a ``with`` block or by :meth:`remove`.
+    Subclasses append the handles of the hooks they register to ``self._handles``."""
+
+    def __init__(self) -> None:
+        self._handles: list[RemovableHandle] = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+
+
+class FiringMonitor(ForwardHooks):
     """Record firing rates and operation counts of a model's spiking layers.
 
     Use as a context manager (hooks are removed on exit) or call :meth:`remove`::
@@ -107,10 +127,10 @@ class FiringMonitor:
     """
 
     def __init__(self, model: nn.Module, *, per_node: bool = False) -> None:
+        super().__init__()
         self.per_node = per_node
         self._rates: dict[str, _Rates] = {}
         self._ops: dict[str, _Ops] = {}
-        self._handles = []
         for name, module in model.named_modules():
             if isinstance(module, LIF):
                 self._rates[name] = _Rates(per_node=per_node)
@@ -121,17 +141,6 @@ class FiringMonitor:
                 self._handles.append(module.register_forward_hook(hook, with_kwargs=True))
         if not self._rates and not self._ops:
             raise ValueError("the model has no spikegraph neurons or synaptic layers to monitor")
-
-    def __enter__(self) -> FiringMonitor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
-
-    def remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
 
     def reset(self) -> None:
         """Forget what was recorded (the hooks stay)."""

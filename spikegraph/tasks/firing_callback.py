@@ -45,7 +45,7 @@ from torch_geometric.utils import degree
 from tqdm.auto import tqdm
 
 from spikegraph.models import SpikingGNN
-from spikegraph.monitor import FiringMonitor, rates_by_degree
+from spikegraph.monitor import FiringMonitor, ForwardHooks, rates_by_degree
 from spikegraph.synapse import (
     Homeostatic,
     ScalingShape,
@@ -174,34 +174,24 @@ def synapse_trace(module: SynapticScaling, drive: Tensor) -> dict[str, Tensor]:
     return {"drive": drive, "scale": scale, "transmitted": transmitted, "intensity": intensity}
 
 
-class TraceRecorder:
+class TraceRecorder(ForwardHooks):
     """Forward hooks that keep :func:`synapse_trace` of every :class:`SynapticScaling` of a
     model, by module name, for the last forward call. Only reads: outputs do not change.
     A layer's scaling module is named ``<layer>.scaling``."""
 
     def __init__(self, model: nn.Module) -> None:
+        super().__init__()
         self.records: dict[str, dict[str, Tensor]] = {}
         self.modules = {n: m for n, m in model.named_modules() if isinstance(m, SynapticScaling)}
         if not self.modules:
             raise ValueError("the model has no SynapticScaling modules to record")
-        self._handles = [m.register_forward_hook(self._hook(n)) for n, m in self.modules.items()]
+        self._handles += [m.register_forward_hook(self._hook(n)) for n, m in self.modules.items()]
 
     def _hook(self, name: str):
         def hook(module: SynapticScaling, args: tuple, output: Tensor | None) -> None:
             self.records[name] = synapse_trace(module, args[0])
 
         return hook
-
-    def __enter__(self) -> TraceRecorder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
-
-    def remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
 
 
 # --- fixed points ---------------------------------------------------------------------------

@@ -134,3 +134,12 @@ def test_quick_run_on_cora_writes_sane_results(tmp_path, monkeypatch):
     assert all(0 <= r["firing_rate_mean"] <= 1 for r in sparse["rows"])
     fp = json.loads((out / "fixed_point.json").read_text())["rows"]["scaling"]
     assert fp[0]["perturbation"] == "clean" and fp[0]["convs.0.scaling"]["drive_constant"]
+
+
+def test_trace_recorder_removes_its_hooks_on_exit():
+    conv = SpikingASConv(8, 4, scaling=SHAPE).eval()
+    with TraceRecorder(conv) as recorder:
+        conv(features(0.25, T=3), EDGES)
+        assert conv.scaling._forward_hooks
+    assert recorder.records["scaling"]["scale"].shape == (3, 7)  # 4 edges + 3 self-loops
+    assert not conv.scaling._forward_hooks
