@@ -129,7 +129,7 @@ def _addmm_csr(
     """``out = A @ h`` (or ``out += A @ h``) for the CSR matrix ``A = (rowptr, col, values)``.
 
     Writing into ``out`` matters on CPU: ``A @ h`` allocates, zero-fills and copies its result,
-    which costs about half as much again as the product itself on a large graph."""
+    which on a large graph costs a good fraction of the product itself."""
     shape = (rowptr.numel() - 1, h.shape[0])
     with warnings.catch_warnings():  # "CSR support is in beta": it is stable for what we use
         warnings.simplefilter("ignore", UserWarning)
