@@ -5,6 +5,7 @@ Each ``assert_*`` raises ``AssertionError`` with a message saying what broke.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
@@ -15,6 +16,7 @@ __all__ = [
     "assert_spikes",
     "assert_permutation_equivariant",
     "assert_adjacency_formats_agree",
+    "experience_by_synapse",
     "assert_reset_restores",
 ]
 
@@ -42,14 +44,24 @@ def assert_permutation_equivariant(
     torch.testing.assert_close(actual, expected, atol=atol, rtol=0)
 
 
-def assert_adjacency_formats_agree(
-    layer: nn.Module, x: Tensor, edge_index: Tensor, atol: float = 1e-6
-) -> None:
-    """``[2, E]`` indices, torch sparse COO and CSR (and ``SparseTensor`` when installed) give the
-    same output. Synapse order differs between formats, so use a layer in eval mode."""
-    num_nodes = x.shape[-2]
-    expected = layer(x, edge_index)
-    forms = {
+def experience_by_synapse(model: nn.Module) -> dict[str, dict[tuple[int, int], float]]:
+    """Every graph layer's experience keyed by synapse ``(source, target)``, by module name
+    (layers that have not named their synapses yet are left out)."""
+    out = {}
+    for name, module in model.named_modules():
+        synapses = getattr(module, "synapses", None)
+        scaling = getattr(module, "scaling", None)
+        if isinstance(synapses, Tensor) and synapses.numel() and scaling is not None:
+            keys = map(tuple, synapses.T.tolist())
+            out[name] = dict(zip(keys, scaling.experience.tolist(), strict=True))
+    return out
+
+
+def _adjacency_forms(edge_index: Tensor, num_nodes: int) -> dict[str, object]:
+    shuffled = edge_index[:, torch.randperm(edge_index.shape[1], generator=torch.Generator())]
+    forms: dict[str, object] = {
+        "shuffled columns": shuffled,
+        "reversed columns": edge_index.flip(1),
         "torch COO": to_torch_coo_tensor(edge_index.flip(0), size=num_nodes),
         "torch CSR": to_torch_csr_tensor(edge_index.flip(0), size=num_nodes),
     }
@@ -61,9 +73,38 @@ def assert_adjacency_formats_agree(
         )
     except ImportError:
         pass
-    for name, adj in forms.items():
-        actual = layer(x, adj)
-        assert torch.allclose(actual, expected, atol=atol), f"{name} input differs from edge_index"
+    return forms
+
+
+def assert_adjacency_formats_agree(
+    layer: nn.Module, x: Tensor, edge_index: Tensor, atol: float = 1e-6
+) -> None:
+    """The same graph as ``[2, E]`` indices in other column orders, torch sparse COO and CSR
+    (and ``SparseTensor`` when installed) gives the same output, in eval and in training mode,
+    and a training call leaves the same experience on every synapse.
+
+    Pass a *trained* layer (or model ``layer(x, edge_index)``): its experience must follow the
+    synapse (source, target), not the position of an edge in the input. The layer itself is
+    not changed (each call runs on a copy)."""
+    num_nodes = x.shape[-2]
+    for training in (False, True):
+        ref = copy.deepcopy(layer).train(training)
+        torch.manual_seed(0)  # the same dropout masks for every form
+        expected = ref(x, edge_index)
+        for name, adj in _adjacency_forms(edge_index, num_nodes).items():
+            other = copy.deepcopy(layer).train(training)
+            torch.manual_seed(0)
+            actual = other(x, adj)
+            mode = "training" if training else "eval"
+            diff = float((actual - expected).abs().max())
+            assert diff <= atol, f"{name} input differs from edge_index in {mode} mode by {diff}"
+            if training:
+                got, want = experience_by_synapse(other), experience_by_synapse(ref)
+                assert got.keys() == want.keys(), f"{name}: different layers hold experience"
+                for key in want:
+                    assert got[key].keys() == want[key].keys(), f"{name}: {key} synapses differ"
+                    worst = max(abs(got[key][k] - v) for k, v in want[key].items())
+                    assert worst <= atol, f"{name}: {key} experience differs by {worst}"
 
 
 def assert_reset_restores(module: nn.Module, run: Callable[[], Tensor]) -> None:

@@ -73,7 +73,10 @@ class LIF(nn.Module):
         decay: membrane leak :math:`\\lambda` in ``[0, 1]`` (``1`` = no leak).
         threshold: firing threshold :math:`V_{th} > 0`.
         reset: ``"soft"`` (subtract the threshold) or ``"hard"`` (reset to 0).
-        surrogate: a surrogate gradient or its name.
+        surrogate: a surrogate gradient or its name. The default ``"atan"`` passes a gradient
+            at every membrane value, so a neuron that has fallen silent can still learn to fire
+            again (a rectangular window passes none outside it, and a layer whose drive starts
+            small then never recovers).
         detach_reset: keep the reset out of the backward pass.
 
     Shapes:
@@ -86,7 +89,7 @@ class LIF(nn.Module):
         decay: float = 0.5,
         threshold: float = 1.0,
         reset: str = "soft",
-        surrogate: str | Surrogate = "rectangular",
+        surrogate: str | Surrogate = "atan",
         detach_reset: bool = False,
     ) -> None:
         super().__init__()

@@ -10,19 +10,22 @@ from spikegraph.synapse.shapes import (
     Gaussian,
     Homeostatic,
     Linear,
+    Relative,
     ScalingShape,
     Tent,
     fixed_point,
     get_scaling,
     lipschitz,
 )
-from spikegraph.synapse.trace import TraceState, scaled_trace, trace_init, trace_step
+from spikegraph.synapse.trace import SILENT, TraceState, scaled_trace, trace_init, trace_step
 
 __all__ = [
     "SHAPES",
+    "SILENT",
     "Gaussian",
     "Homeostatic",
     "Linear",
+    "Relative",
     "ScalingShape",
     "SynapticScaling",
     "Tent",

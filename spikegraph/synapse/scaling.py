@@ -14,10 +14,16 @@ experience enters the forward pass as the prior of the trace (:func:`~spikegraph
 the first step of every sequence is scaled by :math:`f(e_k)`, and later steps by a trace that
 starts from :math:`e_k` with weight ``prior_weight``. Through the scale it also enters the weight
 gradient, :math:`\partial L / \partial w_k \propto f(x_k)`.
+
+For a relative shape (:class:`~spikegraph.synapse.Relative`) the experience is also the reference
+the intensity is read against. A fresh entry is then unknown (``nan``) until the synapse is first
+seen, and takes the mean drive of that call: a new synapse starts "as usual", at scale
+:math:`f(1) = 1`, instead of at an arbitrary absolute value.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -39,7 +45,8 @@ class SynapticScaling(nn.Module):
         decay: trace decay :math:`\\lambda_c` in ``(0, 1]``; ``1.0`` is the running count.
         prior_weight: pseudo-count of the experience in the trace (``0`` ignores it after step 1).
         experience_momentum: :math:`m` in ``[0, 1]``; ``0`` freezes the experience.
-        experience_init: value of a fresh experience entry (an intensity in ``[0, 1]``).
+        experience_init: value of a fresh experience entry (an intensity in ``[0, 1]``); a
+            relative shape ignores it and starts every entry from its first drive.
         trace_grad: let gradients flow through the trace into the drive (off by default:
             the scale is then a constant for autograd, as in DESIGN §3.3).
 
@@ -90,7 +97,13 @@ class SynapticScaling(nn.Module):
         size = 0 if num_synapses is None else int(num_synapses)
         if size < 0:
             raise ValueError(f"num_synapses must be >= 0, got {num_synapses}")
-        self.experience = torch.full((size,), self.experience_init, device=self.experience.device)
+        fresh = math.nan if self.relative else self.experience_init
+        self.experience = torch.full((size,), fresh, device=self.experience.device)
+
+    @property
+    def relative(self) -> bool:
+        """Whether the shape reads intensities relative to the experience."""
+        return self.shape is not None and self.shape.relative
 
     def forward(self, drive: Tensor, index: Tensor | None = None) -> Tensor | None:
         """The scale of every synapse and step (``None`` without a shape).
@@ -103,6 +116,8 @@ class SynapticScaling(nn.Module):
         if self.shape is None:
             return None
         prior = self._prior(drive) if index is None else self._indexed_prior(drive, index)
+        if self.relative:
+            prior = self._fill_unknown(prior, drive, index)
         with torch.set_grad_enabled(self.trace_grad and torch.is_grad_enabled()):
             drive_in = drive if self.trace_grad else drive.detach()
             scale, intensity = scaled_trace(
@@ -134,7 +149,8 @@ class SynapticScaling(nn.Module):
         size = drive.shape[-1]
         if self.num_synapses is None:
             if not self.training:  # eval never changes state: use a fresh prior
-                return drive.new_full((size,), self.experience_init)
+                fresh = math.nan if self.relative else self.experience_init
+                return drive.new_full((size,), fresh)
             self.reset_experience(size)
         if self.num_synapses != size:
             raise ValueError(
@@ -144,6 +160,21 @@ class SynapticScaling(nn.Module):
                 "a larger graph must name its synapses' global ids (SpikingASConv: e_id)"
             )
         return self.experience.to(drive.dtype)
+
+    @torch.no_grad()
+    def _fill_unknown(self, prior: Tensor, drive: Tensor, index: Tensor | None) -> Tensor:
+        """Entries never seen (``nan``) take this call's mean drive; kept in training."""
+        unknown = prior.isnan()
+        if not bool(unknown.any()):
+            return prior
+        first = drive.detach().reshape(-1, drive.shape[-1]).mean(0).to(prior.dtype)
+        prior = torch.where(unknown, first, prior)
+        if self.training and self.experience.numel():
+            if index is None:
+                self.experience.copy_(prior)
+            else:
+                self.experience[index] = prior.to(self.experience.dtype)
+        return prior
 
     @torch.no_grad()
     def _update_experience(self, intensity: Tensor, index: Tensor | None = None) -> None:

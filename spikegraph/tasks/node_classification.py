@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from spikegraph.models import GCN, SpikingGNN
 from spikegraph.monitor import FiringMonitor
+from spikegraph.synapse import SynapticScaling
 
 __all__ = [
     "Config",
@@ -49,13 +50,14 @@ class Config:
     layers: int = 2
     T: int = 8
     dropout: float = 0.5
-    scaling: str | None = "tent"
+    scaling: str | None = "relative"
     threshold: float = 0.5
     decay: float = 0.9
     surrogate: str = "atan"
     readout: str = "membrane"
     encoder: str = "repeat"
     lr: float = 0.01
+    first_layer_lr_scale: float = 1.0  # a control: the first layer's step size relative to lr
     weight_decay: float = 5e-4
     epochs: int = 200
     runs: int = 1
@@ -72,6 +74,7 @@ class RunResult:
     test_acc: float
     epoch_time_s: float
     firing: dict[str, Any] | None = None
+    scale: dict[str, Any] | None = None
 
 
 def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs) -> nn.Module:
@@ -122,7 +125,7 @@ def train_run(
     """Train from fresh parameters; keep the state with the best validation accuracy."""
     torch.manual_seed(seed)
     model.reset_parameters()
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.Adam(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     best = (-1.0, 0.0, 0)
     best_state = None
     start = time.perf_counter()
@@ -142,6 +145,52 @@ def train_run(
     epoch_time = (time.perf_counter() - start) / cfg.epochs
     model.load_state_dict(best_state)
     return RunResult(seed, best[2], best[0], best[1], epoch_time)
+
+
+def param_groups(model: nn.Module, cfg: Config) -> list[dict[str, Any]]:
+    """One optimiser group, or two when the first graph layer's step is scaled (the control
+    that matches an old constant scaling factor on the first layer)."""
+    if cfg.first_layer_lr_scale == 1.0:
+        return [{"params": list(model.parameters())}]
+    first = list(model.convs[0].parameters())
+    ids = {id(p) for p in first}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    return [{"params": first, "lr": cfg.lr * cfg.first_layer_lr_scale}, {"params": rest}]
+
+
+@torch.no_grad()
+def scale_statistics(model: nn.Module, data: Data) -> dict[str, Any] | None:
+    """The synaptic scale f of every scaled layer in one eval pass: mean and spread over
+    synapses per step, and the spread of the per-synapse time mean (a constant factor shows
+    as mean != 1 with zero spread)."""
+    layers = {n: m for n, m in model.named_modules() if isinstance(m, SynapticScaling)}
+    layers = {n: m for n, m in layers.items() if m.enabled}
+    if not layers:
+        return None
+    stats: dict[str, Any] = {}
+
+    def hook(name: str):
+        def record(module: nn.Module, args: tuple, scale: torch.Tensor) -> None:
+            stats[name] = {
+                "mean_per_step": scale.mean(1).tolist(),
+                "std_per_step": scale.std(1).tolist(),
+                "mean": float(scale.mean()),
+                "std_over_synapses": float(scale.mean(0).std()),
+                "std_over_steps": float(scale.std(0).mean()) if scale.shape[0] > 1 else 0.0,
+                "min": float(scale.min()),
+                "max": float(scale.max()),
+            }
+
+        return record
+
+    model.eval()
+    handles = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
+    try:
+        model(data.x, data.edge_index)
+    finally:
+        for h in handles:
+            h.remove()
+    return stats
 
 
 @torch.no_grad()
@@ -182,6 +231,7 @@ def run_experiment(
         if score is not None:
             result.val_acc, result.test_acc = score(model, data)
         result.firing = measure_firing(model, data)
+        result.scale = scale_statistics(model, data)
         runs.append(result)
     return runs_report(cfg, model, runs, start)
 
@@ -205,7 +255,22 @@ def runs_report(cfg: Config, model: nn.Module, runs: list[RunResult], start: flo
     }
     if runs[0].firing is not None:
         report.update(firing_means([r.firing for r in runs]))
+    if runs[0].scale is not None:
+        report["scale_by_layer"] = scale_means([r.scale for r in runs])
     return report
+
+
+def scale_means(scales: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """:func:`scale_statistics` averaged over runs (the per-step lists of the first run)."""
+    out = {}
+    for name, first in scales[0].items():
+        out[name] = {
+            k: statistics.fmean(s[name][k] for s in scales)
+            for k in first
+            if not isinstance(first[k], list)
+        }
+        out[name].update({k: v for k, v in first.items() if isinstance(v, list)})
+    return out
 
 
 def firing_means(firing: list[dict[str, Any]]) -> dict[str, float]:
@@ -268,7 +333,9 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--epochs", type=int, default=defaults.epochs)
     p.add_argument(
-        "--scaling", default=defaults.scaling, help="tent|homeostatic|gaussian|linear|none"
+        "--scaling",
+        default=defaults.scaling,
+        help="relative|tent|homeostatic|gaussian|linear|none",
     )
     p.add_argument("--T", type=int, default=defaults.T, help="time steps")
     p.add_argument("--hidden", type=int, default=defaults.hidden)
@@ -280,6 +347,12 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
     p.add_argument("--readout", choices=["membrane", "rate"], default=defaults.readout)
     p.add_argument("--encoder", choices=["repeat", "bernoulli"], default=defaults.encoder)
     p.add_argument("--lr", type=float, default=defaults.lr)
+    p.add_argument(
+        "--first-layer-lr-scale",
+        type=float,
+        default=defaults.first_layer_lr_scale,
+        help="the first graph layer's learning rate relative to --lr (a control)",
+    )
     p.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--root", default=None, help="folder with <Name>/raw/ (default: vendored)")

@@ -10,10 +10,11 @@ from torch_geometric.nn.dense.linear import Linear
 from spikegraph.neurons import get_neuron
 from spikegraph.synapse import ScalingShape, SynapticScaling
 from spikegraph.typing import Adj
-from spikegraph.utils.checks import check_sequence
+from spikegraph.utils.checks import check_edge_index, check_sequence
 from spikegraph.utils.graph import (
     HAS_TORCH_SCATTER,
     Adjacency,
+    SynapseTable,
     prepare_adjacency,
     spmm,
     to_edge_index,
@@ -44,25 +45,51 @@ class SpikingASConv(MessagePassing):
         I_i(t) = \sum_{e = (j \to i)} \hat w_e\, f\bigl(x_e(t-1)\bigr)\, \bigl(W x_j(t)\bigr) + b,
         \qquad s_i(t) = \mathrm{LIF}(I_i(1..t)).
 
-    The trace is driven by :math:`a_j(t)` (:func:`node_drive`) and records the intensity the edge
-    transmitted, :math:`u_e(t) = \min(1, a_j(t) f(x_e(t-1)))`; it is one scalar per edge and step,
-    never a ``[T, E, F]`` tensor. The scale multiplies the weight, so
-    :math:`\partial L/\partial W` carries :math:`f(x_e(t-1))`; the trace itself is detached unless
-    ``trace_grad=True``. The per-edge long-term experience lives in ``self.scaling`` (a
-    :class:`~spikegraph.synapse.SynapticScaling`) and is sized to the graph's synapses (edges plus
-    added self-loops) on the first training call. No other state survives between calls.
+    **The per-edge trace.** An edge is driven by the coincidence of activity at its two ends,
+    :math:`c_e(t) = a_j(t)\, a_i(t)` with :math:`a_n(t)` the fraction of node :math:`n`'s input
+    channels that fire (:func:`node_drive`): the chance that a channel of the source and one of
+    the target are active together. It transmits :math:`u_e(t) = \min(1, c_e(t) f(x_e(t-1)))`,
+    and its trace is the running mean of what it transmitted, started from its experience
+    :math:`e_e` (:mod:`spikegraph.synapse.trace`),
+
+    .. math::
+        x_e(t) = (1 - \beta_t)\, x_e(t-1) + \beta_t \min\bigl(1, c_e(t) f(x_e(t-1))\bigr),
+        \qquad \beta_t = 1 / (t + \rho).
+
+    Two edges leaving one node into targets of different activity therefore carry different
+    traces and scales. For a steady drive the trace converges to the fixed point
+    :math:`x_e^* = \min(1, c_e f(x_e^*))` (:func:`~spikegraph.synapse.fixed_point` with drive
+    :math:`c_e`), where the map contracts (:func:`~spikegraph.synapse.lipschitz` < 1). With the
+    default :class:`~spikegraph.synapse.Relative` shape,
+    :math:`f(x) = \operatorname{clip}(1 + \alpha(1 - x/e_e), 1/2, 2)`, the set point is the
+    edge's own experience: an edge whose endpoints are as active as in training keeps scale 1,
+    one that carries :math:`\sigma` times its usual coincidence settles at
+    :math:`x^*/e_e = \sigma(1+\alpha)/(1+\sigma\alpha)`, which contracts the disturbance
+    (:math:`\times 4 \mapsto \times 1.6`, :math:`\times 1/4 \mapsto \times 0.4`), and the map
+    contracts for :math:`\sigma\alpha < 3`. The trace is one scalar per edge and step, never a
+    ``[T, E, F]`` tensor. The scale multiplies the weight, so :math:`\partial L/\partial W`
+    carries :math:`f(x_e(t-1))`; the trace itself is detached unless ``trace_grad=True``.
+
+    **Experience follows the synapse.** The long-term experience (``self.scaling``, a
+    :class:`~spikegraph.synapse.SynapticScaling`) has one slot per synapse (source, target),
+    edges plus added self-loops, named on the first training call (``self.synapses``). Later
+    calls find each synapse's slot by its endpoints, so the same graph in another column order
+    or format (torch COO/CSR, PyG ``SparseTensor``) gives the same outputs; a graph with
+    synapses the layer does not know raises. No other state survives between calls.
 
     **Mini-batches.** For a subgraph of a larger graph (e.g. from PyG's ``NeighborLoader``),
     pass ``e_id``, the global id of every edge: the experience is then read and updated at those
-    ids, so mini-batch training updates the same per-edge state as full-batch training. Size it
-    first with ``reset_experience(num_edges)`` of the full graph. Every synapse needs a global id,
+    ids, so mini-batch training updates the same per-edge state as full-batch training. Name the
+    full graph's synapses first with ``reset_experience(edge_index)`` (global id ``k`` is its
+    column ``k``); a full-graph call then finds the same slots. Every synapse needs a global id,
     so add self-loops to the full graph (``add_self_loops=False`` here); for the same outputs as
     full batch, normalise the full graph too (``normalize=False`` and its weights ``[e_id]``).
 
     Args:
         in_channels: input channels :math:`C_{in}`.
         out_channels: output channels :math:`C_{out}`.
-        scaling: a shape name (``"tent"``, ``"homeostatic"``, ``"gaussian"``, ``"linear"``), a
+        scaling: a shape name (``"relative"``, the default; ``"tent"``, ``"homeostatic"``,
+            ``"gaussian"``, ``"linear"``: absolute set points), a
             :class:`~spikegraph.synapse.ScalingShape`, or ``None`` to turn scaling off.
         neuron: ``"lif"``, ``"if"``, a neuron module (default ``LIF()``), or ``None`` to return
             the synaptic currents instead of spikes (for a membrane read-out layer).
@@ -98,7 +125,7 @@ class SpikingASConv(MessagePassing):
         in_channels: int,
         out_channels: int,
         *,
-        scaling: str | ScalingShape | None = "tent",
+        scaling: str | ScalingShape | None = "relative",
         neuron: str | nn.Module | None = "lif",
         normalize: bool = True,
         add_self_loops: bool = True,
@@ -134,6 +161,10 @@ class SpikingASConv(MessagePassing):
             experience_momentum=experience_momentum,
             trace_grad=trace_grad,
         )
+        self.register_buffer("synapses", torch.empty(2, 0, dtype=torch.long))
+        self.register_buffer("graph_nodes", torch.zeros((), dtype=torch.long))
+        self._table: tuple[Tensor, SynapseTable] | None = None  # built from self.synapses
+        self._slots: tuple[Adjacency, Tensor | None] | None = None  # of the cached graph
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -145,9 +176,49 @@ class SpikingASConv(MessagePassing):
             nn.init.zeros_(self.bias)
         self.scaling.reset_experience(self.scaling.num_synapses)
 
-    def reset_experience(self, num_synapses: int | None = None) -> None:
-        """Forget the long-term experience, e.g. before moving to another graph."""
-        self.scaling.reset_experience(num_synapses)
+    def reset_experience(
+        self, synapses: Tensor | int | None = None, num_nodes: int | None = None
+    ) -> None:
+        """Forget the long-term experience and the synapses it belongs to.
+
+        Args:
+            synapses: ``None``: the next training call names the synapses (full batch);
+                ``[2, E]`` edge indices: the full graph's synapses for mini-batches with
+                ``e_id`` (global id ``k`` is column ``k``; self-loops and normalisation
+                already applied, see the class docstring); an int: a buffer of that many
+                slots addressed by ``e_id`` only, with no full-graph calls.
+            num_nodes: nodes of the graph of ``synapses`` (default: the largest index + 1).
+        """
+        self._slots = None
+        if isinstance(synapses, Tensor):
+            if num_nodes is None:
+                num_nodes = int(synapses.max()) + 1 if synapses.numel() else 0
+            check_edge_index(synapses, num_nodes)
+            self._name_synapses(synapses, num_nodes)
+            self.scaling.reset_experience(synapses.shape[1])
+            return
+        self._name_synapses(self.synapses.new_empty(2, 0), 0)
+        self.scaling.reset_experience(synapses)
+
+    def _name_synapses(self, synapses: Tensor, num_nodes: int) -> None:
+        self.synapses = synapses.detach().long().clone().to(self.synapses.device)
+        self.graph_nodes.fill_(num_nodes)
+
+    @torch.no_grad()
+    def move_experience(self, edge_index: Adj, num_nodes: int) -> None:
+        """Carry the experience over to another graph (e.g. one with edges added or deleted):
+        every synapse this layer knows keeps its experience, new synapses start fresh. Drops
+        the cached adjacency of ``cached=True``."""
+        self._cached_adj = self._slots = None
+        if self.synapses.shape[1] == 0 or not self.scaling.enabled:
+            self.reset_experience()
+            return
+        new = self.adjacency(edge_index, None, num_nodes).edge_index
+        self._cached_adj = None  # adjacency() cached the new graph: keep the layer unbound
+        slots, found = SynapseTable.build(self.synapses).lookup(new)
+        old = self.scaling.experience
+        self.reset_experience(new, num_nodes)  # fresh entries everywhere ...
+        self.scaling.experience[found] = old[slots[found]]  # ... but for the known synapses
 
     def forward(
         self,
@@ -186,8 +257,14 @@ class SpikingASConv(MessagePassing):
         repeated = T > 1 and x.stride(0) == 0
         x_in = x[0] if repeated else x
         h = self.lin(x_in)  # [N, C_out] or [T, N, C_out]
+        slots = None
+        if self.scaling.enabled:
+            slots = e_id if e_id is not None else self._experience_slots(adj)
         a = node_drive(x_in if self.scaling.trace_grad else x_in.detach())  # [N] or [T, N]
-        scale = self.scaling(a[..., adj.edge_index[0]].expand(T, -1), index=e_id)  # [T, E]
+        src, dst = adj.edge_index
+        coincidence = a[..., src] * a[..., dst]  # [E] or [T, E]: one scalar per edge
+        # None without a shape; still called so that hooks (e.g. TraceRecorder) see the drive
+        scale = self.scaling(coincidence.expand(T, -1), index=slots)  # [T, E]
         values = adj.weight if scale is None else adj.weight * scale
         out = spmm(adj, values, h, backend=self.backend)
         if self.bias is not None:
@@ -222,6 +299,44 @@ class SpikingASConv(MessagePassing):
         if self.cached:
             self._cached_adj = adj
         return adj
+
+    def _experience_slots(self, adj: Adjacency) -> Tensor | None:
+        """The experience slot of each synapse of a full-graph call (``None``: call order)."""
+        if self._slots is not None and self._slots[0] is adj:
+            return self._slots[1]
+        if self.synapses.shape[1] == 0:
+            if self.scaling.num_synapses is not None:
+                raise ValueError(
+                    "the experience was sized by a count (reset_experience(n)) and knows no "
+                    "synapses: pass e_id, or name the full graph's synapses with "
+                    "reset_experience(edge_index)"
+                )
+            if self.training:  # the first training call names the synapses: slot = column
+                self._name_synapses(adj.edge_index, adj.num_nodes)
+            return None
+        if adj.num_nodes != int(self.graph_nodes):
+            raise ValueError(
+                f"this layer's experience belongs to a graph of {int(self.graph_nodes)} nodes, "
+                f"but x has {adj.num_nodes}: a sampled subgraph needs e_id (global edge ids); "
+                "for another graph use move_experience() or reset_experience()"
+            )
+        if self._table is None or self._table[0] is not self.synapses:
+            self._table = (self.synapses, SynapseTable.build(self.synapses))
+        slots = self._table[1].slots(adj.edge_index)
+        if slots.numel() == self.synapses.shape[1] and bool(
+            (slots == torch.arange(slots.numel(), device=slots.device)).all()
+        ):
+            slots = None  # the graph as it was named: no gather needed
+        if self.cached:
+            self._slots = (adj, slots)
+        return slots
+
+    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:  # noqa: ANN001
+        saved = state_dict.get(prefix + "synapses")
+        if saved is not None and saved.shape != self.synapses.shape:
+            self.synapses = torch.empty_like(saved, device=self.synapses.device)
+        self._table = self._slots = None  # rebuilt from the loaded synapses
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def _check_global_ids(self, edge_index: Adj, e_id: Tensor) -> None:
         if not isinstance(edge_index, Tensor) or edge_index.is_sparse or edge_index.dim() != 2:
