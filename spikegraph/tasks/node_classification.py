@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 
 from spikegraph.models import GCN, SpikingGNN
 from spikegraph.monitor import FiringMonitor
-from spikegraph.synapse import SynapticScaling
+from spikegraph.nn import SpikingASConv
+from spikegraph.utils.graph import Adjacency
 
 __all__ = [
     "Config",
@@ -160,37 +161,49 @@ def param_groups(model: nn.Module, cfg: Config) -> list[dict[str, Any]]:
 
 @torch.no_grad()
 def scale_statistics(model: nn.Module, data: Data) -> dict[str, Any] | None:
-    """The synaptic scale f of every scaled layer in one eval pass: mean and spread over
-    synapses per step, and the spread of the per-synapse time mean (a constant factor shows
-    as mean != 1 with zero spread)."""
-    layers = {n: m for n, m in model.named_modules() if isinstance(m, SynapticScaling)}
-    layers = {n: m for n, m in layers.items() if m.enabled}
-    if not layers:
+    """The synaptic scale f of every scaled graph layer in one eval pass: mean and spread over
+    synapses per step, the spread of the per-synapse time mean (a constant factor shows as a
+    mean != 1 with zero spread), and the spread among the edges that leave one node (zero if
+    the scale were a per-node gain)."""
+    convs = {n: m for n, m in model.named_modules() if isinstance(m, SpikingASConv)}
+    convs = {n: m for n, m in convs.items() if m.scaling.enabled}
+    if not convs:
         return None
-    stats: dict[str, Any] = {}
+    scales: dict[str, torch.Tensor] = {}
 
     def hook(name: str):
-        def record(module: nn.Module, args: tuple, scale: torch.Tensor) -> None:
-            stats[name] = {
-                "mean_per_step": scale.mean(1).tolist(),
-                "std_per_step": scale.std(1).tolist(),
-                "mean": float(scale.mean()),
-                "std_over_synapses": float(scale.mean(0).std()),
-                "std_over_steps": float(scale.std(0).mean()) if scale.shape[0] > 1 else 0.0,
-                "min": float(scale.min()),
-                "max": float(scale.max()),
-            }
-
-        return record
+        return lambda module, args, scale: scales.__setitem__(name, scale)
 
     model.eval()
-    handles = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
+    handles = [m.scaling.register_forward_hook(hook(n)) for n, m in convs.items()]
     try:
         model(data.x, data.edge_index)
     finally:
         for h in handles:
             h.remove()
-    return stats
+    return {
+        name: _scale_summary(scales[name], conv.adjacency(data.edge_index, None, data.num_nodes))
+        for name, conv in convs.items()
+    }
+
+
+def _scale_summary(scale: torch.Tensor, adj: Adjacency) -> dict[str, Any]:
+    per_synapse = scale.mean(0)  # [E]
+    src = adj.edge_index[0]
+    count = torch.bincount(src, minlength=adj.num_nodes).clamp_min(1)
+    node_mean = torch.zeros(adj.num_nodes).index_add_(0, src, per_synapse) / count
+    within = (per_synapse - node_mean[src]).pow(2)
+    within_std = (torch.zeros(adj.num_nodes).index_add_(0, src, within) / count).sqrt()
+    return {
+        "mean_per_step": scale.mean(1).tolist(),
+        "std_per_step": scale.std(1).tolist(),
+        "mean": float(scale.mean()),
+        "std_over_synapses": float(per_synapse.std()),
+        "std_over_steps": float(scale.std(0).mean()) if scale.shape[0] > 1 else 0.0,
+        "std_within_source": float(within_std[count > 1].mean()),
+        "min": float(scale.min()),
+        "max": float(scale.max()),
+    }
 
 
 @torch.no_grad()
@@ -320,6 +333,12 @@ def format_summary(report: dict) -> str:
             f"synaptic ops: {report['sops']:.3g} AC + {report['macs']:.3g} MAC "
             f"-> {report['energy_uj']:.2f} µJ; ANN twin {report['ann_macs']:.3g} MAC "
             f"-> {report['ann_energy_uj']:.2f} µJ (45 nm estimate)"
+        )
+    for name, st in report.get("scale_by_layer", {}).items():
+        lines.append(
+            f"  {name}: scale f mean {st['mean']:.3f}, spread over synapses "
+            f"{st['std_over_synapses']:.3f}, over steps {st['std_over_steps']:.3f}, among "
+            f"edges of one source {st['std_within_source']:.3f}"
         )
     return "\n".join(lines)
 
