@@ -7,6 +7,8 @@ not exist, a docstring that does not parse, a results file that is missing.
 
 from __future__ import annotations
 
+import importlib.metadata
+import platform
 import sys
 from pathlib import Path
 
@@ -65,8 +67,26 @@ nitpicky = True
 nitpick_ignore_regex = [(r"py:.*", rf"({_EXTERNAL})(\..*)?")]
 
 # --- Markdown ---
-myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
 myst_heading_anchors = 3
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+# The environment the docs are built in; in CI, the one the tests just ran in (guides/install.md).
+myst_substitutions = {
+    "built_python": platform.python_version(),
+    "built_torch": _version("torch"),
+    "built_pyg": _version("torch-geometric"),
+    "built_scatter": _version("torch-scatter"),
+    "built_sparse": _version("torch-sparse"),
+    "built_ogb": _version("ogb"),
+}
 
 # --- HTML ---
 html_theme = "furo"

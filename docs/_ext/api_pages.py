@@ -167,6 +167,7 @@ def build_index() -> ApiIndex:
         if entry is None:
             raise RuntimeError(f"{modname}.{name} is documented nowhere")
         exported[modname].append((name, entry))
+        aliases[f"{modname}.{name}"] = entry.full
     # Objects also reachable under their defining module (a private-looking path in a docstring).
     for entry in by_key.values():
         obj = getattr(loaded[entry.module], entry.name)

@@ -113,10 +113,10 @@ NODE_FILES = [
 
 def node_classification() -> Table:
     """Planetoid public split, 10 seeds: the row format of ``examples/results_table.py``."""
+    reports = {relpath: load(relpath) for relpath in NODE_FILES}
     fmt = _import_path("_results_table", "examples/results_table.py")
     rows = []
-    for relpath in NODE_FILES:
-        report = load(relpath)
+    for relpath, report in reports.items():
         try:
             rows.append(_parse_markdown("|h|\n|-|\n" + fmt.row(report))[1][0])
         except KeyError as exc:
@@ -340,6 +340,7 @@ def arxiv_scale() -> Table:
 # --- performance -------------------------------------------------------------------------------------
 
 SC_FILE = "benchmarks/results/spiking_conv.json"
+SC_THP_FILE = "benchmarks/results/spiking_conv_thp.json"  # THP_MEM_ALLOC_ENABLE=1, no sweeps
 RATIO_NAMES = {
     "(a)/(c)": "spiking vs ANN x T",
     "(a)/(b)": "price of scaling, repeated input",
@@ -359,10 +360,10 @@ def _met(value: float, target: str) -> str:
     return "–"
 
 
-def performance_ratios() -> Table:
+def performance_ratios(relpath: str = SC_FILE) -> Table:
     """The ratios of ``benchmarks/spiking_conv.py``, each measured side by side in one run."""
-    report = load(SC_FILE)
-    graphs = _get(report, SC_FILE, "graphs")
+    report = load(relpath)
+    graphs = _get(report, relpath, "graphs")
     header, columns = ["ratio"], []
     for graph, result in graphs.items():
         header += [GRAPH_NAMES.get(graph, graph), "target"]
@@ -375,7 +376,7 @@ def performance_ratios() -> Table:
             shown = target.replace("<=", "≤").replace(">=", "≥")
             row += [f"{value:.2f}", "–" if target == "-" else f"{shown}: {_met(value, target)}"]
         rows.append(row)
-    return Table(header, rows, [REPO / SC_FILE], "l" + "rl" * len(columns))
+    return Table(header, rows, [REPO / relpath], "l" + "rl" * len(columns))
 
 
 VARIANT_NAMES = {
@@ -387,10 +388,10 @@ VARIANT_NAMES = {
 }
 
 
-def performance_variants() -> Table:
+def performance_variants(relpath: str = SC_FILE) -> Table:
     """Forward + backward time and peak memory of each variant, per graph."""
-    report = load(SC_FILE)
-    graphs = _get(report, SC_FILE, "graphs")
+    report = load(relpath)
+    graphs = _get(report, relpath, "graphs")
     header = ["variant"]
     for graph in graphs:
         name = GRAPH_NAMES.get(graph, graph)
@@ -406,7 +407,7 @@ def performance_variants() -> Table:
             peak = result["peak_mib"].get(key)
             row.append("–" if peak is None else f"{peak:,.0f} MiB")
         rows.append(row)
-    return Table(header, rows, [REPO / SC_FILE], "l" + "rr" * len(graphs))
+    return Table(header, rows, [REPO / relpath], "l" + "rr" * len(graphs))
 
 
 def performance_scaling() -> Table:
@@ -525,6 +526,8 @@ TABLES: dict[str, Callable[[], Table]] = {
     "arxiv_scale": arxiv_scale,
     "performance_ratios": performance_ratios,
     "performance_variants": performance_variants,
+    "performance_ratios_thp": lambda: performance_ratios(SC_THP_FILE),
+    "performance_variants_thp": lambda: performance_variants(SC_THP_FILE),
     "performance_scaling": performance_scaling,
     "performance_edges": performance_edges,
     "summary": summary,
