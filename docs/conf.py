@@ -44,7 +44,6 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented_params"
-autodoc_class_signature = "separated"
 autodoc_preserve_defaults = True
 autodoc_inherit_docstrings = False  # torch's forward() docstring is not ours to show
 autosummary_generate = False  # the pages come from docs/_ext/api_pages.py
@@ -53,7 +52,7 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_rtype = False
 napoleon_use_ivar = True  # "Attributes:" as fields: dataclass fields are documented once
-napoleon_custom_sections = [("Shapes", "params_style")]
+napoleon_custom_sections = ["Shapes"]  # a rubric over the docstring's own bullet list
 
 # Every reference to a spikegraph name must resolve. Names of other projects (torch, PyG,
 # numpy, the standard library) are not checked: the docs are built without network access, so
@@ -61,7 +60,7 @@ napoleon_custom_sections = [("Shapes", "params_style")]
 _EXTERNAL = (
     "torch|torch_geometric|torch_sparse|torch_scatter|numpy|scipy|ogb|matplotlib|tqdm"
     "|pathlib|os|collections|argparse|typing|typing_extensions|dataclasses|json|random"
-    "|Tensor|Module|SparseTensor"  # bare names from type hints of those packages
+    "|Tensor|Module|nn\\.Module|SparseTensor"  # bare names from type hints of those packages
 )
 nitpicky = True
 nitpick_ignore_regex = [(r"py:.*", rf"({_EXTERNAL})(\..*)?")]
