@@ -126,15 +126,14 @@ def build_index() -> ApiIndex:
     modules = public_modules()
     loaded = {name: importlib.import_module(name) for name in modules}
     attr_docs = {name: _attr_docs(name) for name in modules}
-    # Walk children before the root so that the root's names are documented in a subpackage.
-    order = modules[1:] + [ROOT]
     by_key: dict[tuple, Entry] = {}
     documented: dict[str, list[Entry]] = {name: [] for name in modules}
     exported: dict[str, list[tuple[str, Entry]]] = {name: [] for name in modules}
     aliases: dict[str, str] = {}
     module_names = set(modules)
     shadowed: list[tuple[str, str, object]] = []
-    for modname in sorted(order, key=lambda m: (m == ROOT, m.count("."))):  # shallowest first
+    # Shallowest first, the root last: the root's names are documented in their subpackage.
+    for modname in sorted(modules, key=lambda m: (m == ROOT, m.count("."))):
         module = loaded[modname]
         for name in public_names(module):
             if name == "__version__":
