@@ -279,6 +279,7 @@ def _root_rst(index: ApiIndex) -> list[str]:
         ".. py:data:: __version__",
         f"   :module: {ROOT}",
         f"   :value: {root.__version__!r}",
+        "   :no-contents-entry:",
         "",
         "   The package version (also in the installed distribution's metadata).",
         "",
