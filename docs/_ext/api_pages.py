@@ -347,7 +347,7 @@ def _candidates(node) -> list[str | None]:
     found = [_canonical(target)]
     modname, clsname = node.get("py:module"), node.get("py:class")
     if not modname:
-        return found
+        return [*found, _unique(target)]
     found.append(_lookup_in(modname, target))
     module = importlib.import_module(modname)
     if clsname:  # inside a class: its attributes, inherited ones and its defining module
@@ -367,7 +367,16 @@ def _candidates(node) -> list[str | None]:
         origin = getattr(getattr(module, entry.name, None), "__module__", None)
         if origin and origin != modname:
             found.append(_lookup_in(origin, target))
-    return found
+    return found + [_unique(target)]
+
+
+def _unique(target: str) -> str | None:
+    """``SpikingASConv.move_experience`` written where that class is not imported: the one
+    documented object of that name, if there is exactly one."""
+    assert _INDEX is not None
+    first, *rest = target.split(".")
+    entries = {e.full for e in _INDEX.by_key.values() if e.name == first}
+    return ".".join([entries.pop(), *rest]) if len(entries) == 1 else None
 
 
 def _missing_reference(app, env, node, contnode):
