@@ -11,7 +11,7 @@ loops it over the leading time axis. The membrane follows
 which is the AS-SNN authors' :math:`u_t = \lambda (u_{t-1} - V_{th} s_{t-1}) + W x_t` for the soft
 reset. IF is the special case :math:`\lambda = 1`.
 
-The modules run the whole sequence as one autograd node (:class:`_LIFSequence`): the forward
+The modules run the whole sequence as one autograd node (``_LIFSequence``): the forward
 pass keeps only the membrane :math:`v_t` and the backward pass is the exact back-propagation
 through time of :func:`lif_step`, written out. This is the same gradient as looping
 :func:`lif_step` under autograd (the tests check it to 1e-6) at a fraction of the bookkeeping:

@@ -287,7 +287,7 @@ def scale_means(scales: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 
 def firing_means(firing: list[dict[str, Any]]) -> dict[str, float]:
-    """Firing statistics averaged over runs (from :func:`measure_firing` results)."""
+    """Firing statistics averaged over runs (from ``measure_firing`` results)."""
     keys = ("firing_rate_mean", "silent_fraction_mean", "sops", "macs", "ann_macs")
     out = {k: statistics.fmean(f[k] for f in firing) for k in keys}
     out["energy_uj"] = statistics.fmean(f["energy_pj"] for f in firing) / 1e6
