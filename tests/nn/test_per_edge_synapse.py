@@ -148,3 +148,14 @@ def test_move_experience_keeps_known_synapses_and_starts_new_ones_fresh():
         c.move_experience(grown, 8)
     with torch.no_grad():
         assert torch.isfinite(other(x, grown)).all()
+
+
+def test_spiking_gnn_takes_one_shape_per_layer():
+    model = SpikingGNN(6, 8, 3, num_layers=3, scaling=["relative", Homeostatic(), None])
+    assert [type(c.scaling.shape).__name__ for c in model.convs] == [
+        "Relative",
+        "Homeostatic",
+        "NoneType",
+    ]
+    with pytest.raises(ValueError, match="2 shapes for 3 layers"):
+        SpikingGNN(6, 8, 3, num_layers=3, scaling=["relative", None])
