@@ -11,6 +11,7 @@ from spikegraph.encoders import get_encoder
 from spikegraph.neurons import LIF
 from spikegraph.nn import SpikingASConv
 from spikegraph.synapse import ScalingShape
+from spikegraph.synapse.rate import per_layer_targets
 from spikegraph.typing import Adj
 from spikegraph.utils.checks import check_finite
 
@@ -40,6 +41,8 @@ class SpikingGNN(nn.Module):
         decay, threshold, reset, surrogate: LIF settings of the hidden neurons.
         readout: ``"membrane"`` or ``"rate"``.
         rate_scale: logits per unit firing rate for ``readout="rate"``.
+        target_rate: expected firing rate of the spiking layers (one number, or one per
+            spiking layer; see :class:`~spikegraph.synapse.TargetRate`), or ``None``.
         **conv_kwargs: passed to every :class:`~spikegraph.nn.SpikingASConv`.
     """
 
@@ -60,6 +63,7 @@ class SpikingGNN(nn.Module):
         surrogate: str = "atan",
         readout: str = "membrane",
         rate_scale: float = 10.0,
+        target_rate: float | Sequence[float | None] | None = None,
         **conv_kwargs,
     ) -> None:
         super().__init__()
@@ -73,6 +77,8 @@ class SpikingGNN(nn.Module):
         self.rate_scale = rate_scale
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         shapes = _per_layer(scaling, num_layers)
+        spiking = num_layers - (readout == "membrane")
+        targets = per_layer_targets(target_rate, spiking) + [None] * (num_layers - spiking)
         self.convs = nn.ModuleList()
         for i, (c_in, c_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             last = i == num_layers - 1
@@ -80,7 +86,14 @@ class SpikingGNN(nn.Module):
                 None if last and readout == "membrane" else LIF(decay, threshold, reset, surrogate)
             )
             self.convs.append(
-                SpikingASConv(c_in, c_out, scaling=shapes[i], neuron=neuron, **conv_kwargs)
+                SpikingASConv(
+                    c_in,
+                    c_out,
+                    scaling=shapes[i],
+                    neuron=neuron,
+                    target_rate=targets[i],
+                    **conv_kwargs,
+                )
             )
 
     @property

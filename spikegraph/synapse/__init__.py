@@ -4,6 +4,7 @@ It knows nothing of graphs or images; :class:`~spikegraph.nn.SpikingASConv` and
 :class:`~spikegraph.nn.ASLinear` both build on it.
 """
 
+from spikegraph.synapse.rate import TargetRate
 from spikegraph.synapse.scaling import SynapticScaling
 from spikegraph.synapse.shapes import (
     SHAPES,
@@ -28,6 +29,7 @@ __all__ = [
     "Relative",
     "ScalingShape",
     "SynapticScaling",
+    "TargetRate",
     "Tent",
     "TraceState",
     "fixed_point",

@@ -52,6 +52,7 @@ class Config:
     T: int = 8
     dropout: float = 0.5
     scaling: str | None = "relative"
+    target_rate: float | None = None
     threshold: float = 0.5
     decay: float = 0.9
     surrogate: str = "atan"
@@ -105,6 +106,7 @@ def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs)
         threshold=cfg.threshold,
         surrogate=cfg.surrogate,
         readout=cfg.readout,
+        target_rate=cfg.target_rate,
         **{"cached": True, **conv_kwargs},  # cached by default: transductive, one fixed graph
     )
 
@@ -355,6 +357,12 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
         "--scaling",
         default=defaults.scaling,
         help="relative|tent|homeostatic|gaussian|linear|none",
+    )
+    p.add_argument(
+        "--target-rate",
+        type=float,
+        default=defaults.target_rate,
+        help="expected firing rate of the hidden spiking layers (default: free)",
     )
     p.add_argument("--T", type=int, default=defaults.T, help="time steps")
     p.add_argument("--hidden", type=int, default=defaults.hidden)

@@ -8,7 +8,7 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.nn.dense.linear import Linear
 
 from spikegraph.neurons import get_neuron
-from spikegraph.synapse import ScalingShape, SynapticScaling
+from spikegraph.synapse import ScalingShape, SynapticScaling, TargetRate
 from spikegraph.typing import Adj
 from spikegraph.utils.checks import check_edge_index, check_sequence
 from spikegraph.utils.graph import (
@@ -106,6 +106,11 @@ class SpikingASConv(MessagePassing):
         cached: keep the normalised adjacency of the first call and reuse it (transductive
             learning on one fixed graph, as ``GCNConv(cached=True)``); the graph is then not
             re-checked on later calls.
+        target_rate: an expected firing rate for this layer's neurons: every output channel
+            scales its incoming synapses by a gain that training calls adjust until the
+            channel fires at this rate (:class:`~spikegraph.synapse.TargetRate`); ``None``
+            (default) leaves rates free.
+        rate_adaptation: the gain controller's step per training call.
         **kwargs: passed to :class:`torch_geometric.nn.MessagePassing`.
 
     Shapes:
@@ -136,6 +141,8 @@ class SpikingASConv(MessagePassing):
         trace_grad: bool = False,
         backend: str = "torch",
         cached: bool = False,
+        target_rate: float | None = None,
+        rate_adaptation: float = 0.5,
         **kwargs,
     ) -> None:
         kwargs.setdefault("aggr", "add")
@@ -154,6 +161,13 @@ class SpikingASConv(MessagePassing):
         self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         self.neuron = None if neuron is None else get_neuron(neuron)
+        if target_rate is not None and self.neuron is None:
+            raise ValueError("target_rate needs spiking neurons (neuron=None returns currents)")
+        self.rate = (
+            None
+            if target_rate is None
+            else TargetRate(target_rate, adaptation=rate_adaptation)
+        )
         self.scaling = SynapticScaling(
             scaling,
             decay=trace_decay,
@@ -172,6 +186,8 @@ class SpikingASConv(MessagePassing):
         super().reset_parameters()
         self._cached_adj = None
         self.lin.reset_parameters()
+        if self.rate is not None:
+            self.rate.reset()
         if self.bias is not None:
             nn.init.zeros_(self.bias)
         self.scaling.reset_experience(self.scaling.num_synapses)
@@ -228,7 +244,12 @@ class SpikingASConv(MessagePassing):
         e_id: Tensor | None = None,
     ) -> Tensor:
         current = self.synaptic_current(x, edge_index, edge_weight, e_id)
-        return current if self.neuron is None else self.neuron(current)
+        if self.neuron is None:
+            return current
+        spikes = self.neuron(current)
+        if self.rate is not None:
+            self.rate.observe(spikes)
+        return spikes
 
     def synaptic_current(
         self,
@@ -257,6 +278,8 @@ class SpikingASConv(MessagePassing):
         repeated = T > 1 and x.stride(0) == 0
         x_in = x[0] if repeated else x
         h = self.lin(x_in)  # [N, C_out] or [T, N, C_out]
+        if self.rate is not None:  # one gain per postsynaptic channel: scale before the sum
+            h = self.rate(h)
         slots = None
         if self.scaling.enabled:
             slots = e_id if e_id is not None else self._experience_slots(adj)
@@ -267,8 +290,8 @@ class SpikingASConv(MessagePassing):
         scale = self.scaling(coincidence.expand(T, -1), index=slots)  # [T, E]
         values = adj.weight if scale is None else adj.weight * scale
         out = spmm(adj, values, h, backend=self.backend)
-        if self.bias is not None:
-            out.add_(self.bias)  # in place: the product's backward does not need its output
+        if self.bias is not None:  # in place: the product's backward does not need its output
+            out.add_(self.bias if self.rate is None else self.rate(self.bias))
         return out.expand(T, N, -1)  # a view over time when every step is the same
 
     def adjacency(
