@@ -107,7 +107,7 @@ def _points(x: float) -> str:
 NODE_FILES = [
     f"results/node_classification/{d}_{m}.json"
     for d in ("citeseer", "cora")
-    for m in ("gcn", "snn_none", "snn_tent")
+    for m in ("gcn", "snn_relative", "snn_none", "snn_none_lr051")
 ]
 
 
@@ -133,6 +133,39 @@ def node_classification() -> Table:
         "ms / epoch",
     ]
     return Table(header, rows, [REPO / p for p in NODE_FILES], "llllrrlrr")
+
+
+def node_scale() -> Table:
+    """The synaptic scale f per layer of the default model (mean over seeds): a constant factor
+    shows as zero spread, a per-node gain as zero spread among the edges of one source."""
+    rows = []
+    for d in ("cora", "citeseer"):
+        relpath = f"results/node_classification/{d}_snn_relative.json"
+        report = load(relpath)
+        for layer, st in _get(report, relpath, "scale_by_layer").items():
+            rows.append(
+                [
+                    report["config"]["dataset"],
+                    layer.removesuffix(".scaling"),
+                    f"{st['mean']:.3f}",
+                    f"{st['min']:.2f} – {st['max']:.2f}",
+                    f"{st['std_over_synapses']:.3f}",
+                    f"{st['std_within_source']:.3f}",
+                    f"{st['std_over_steps']:.3f}",
+                    " ".join(f"{m:.3f}" for m in st["mean_per_step"]),
+                ]
+            )
+    header = [
+        "dataset",
+        "layer",
+        "mean f",
+        "range",
+        "spread over synapses",
+        "among edges of one source",
+        "over steps",
+        "mean per step (first seed)",
+    ]
+    return Table(header, rows, [], "llrrrrrl")
 
 
 # --- firing-rate study (Cora) --------------------------------------------------------------------
@@ -444,7 +477,11 @@ def summary() -> Table:
     guide = "docs/guides/{}.md"
     rows = []
     for dataset, label in (("cora", "Cora"), ("citeseer", "CiteSeer")):
-        tent, none, gcn = node(dataset, "snn_tent"), node(dataset, "snn_none"), node(dataset, "gcn")
+        tent, none, gcn = (
+            node(dataset, "snn_relative"),
+            node(dataset, "snn_none"),
+            node(dataset, "gcn"),
+        )
         rows.append(
             [
                 f"{label}: test accuracy %, 10 seeds, T = {tent['config']['T']}",
@@ -454,7 +491,7 @@ def summary() -> Table:
                 f"[node classification]({guide.format('node_classification')})",
             ]
         )
-    tent, none = node("cora", "snn_tent"), node("cora", "snn_none")
+    tent, none = node("cora", "snn_relative"), node("cora", "snn_none")
     rows.append(
         [
             "Cora: mean firing rate",
@@ -517,6 +554,7 @@ def summary() -> Table:
 
 TABLES: dict[str, Callable[[], Table]] = {
     "node_classification": node_classification,
+    "node_scale": node_scale,
     "firing_callback": firing_callback,
     "firing_robustness": firing_robustness,
     "nmnist_robustness": nmnist_robustness,

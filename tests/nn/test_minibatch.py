@@ -80,7 +80,8 @@ def test_seed_nodes_and_their_edges_match_full_batch():
     outside = torch.ones(data.num_edges, dtype=torch.bool)
     outside[batch.e_id] = False
     assert outside.any()
-    torch.testing.assert_close(exp_mini[outside], before[-1][outside])
+    # (never seen: still nan, the relative shape's "unknown")
+    torch.testing.assert_close(exp_mini[outside], before[-1][outside], equal_nan=True)
 
 
 @_sampler

@@ -164,9 +164,7 @@ class SpikingASConv(MessagePassing):
         if target_rate is not None and self.neuron is None:
             raise ValueError("target_rate needs spiking neurons (neuron=None returns currents)")
         self.rate = (
-            None
-            if target_rate is None
-            else TargetRate(target_rate, adaptation=rate_adaptation)
+            None if target_rate is None else TargetRate(target_rate, adaptation=rate_adaptation)
         )
         self.scaling = SynapticScaling(
             scaling,
