@@ -2,6 +2,8 @@ r"""The spiking graph convolution with adaptive synaptic scaling."""
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
@@ -23,6 +25,23 @@ from spikegraph.utils.graph import (
 __all__ = ["SpikingASConv", "node_drive"]
 
 BACKENDS = ("torch", "torch_scatter")
+
+
+def _check_message_passing_args(kwargs: dict) -> None:
+    """``MessagePassing`` arguments the layer would otherwise accept and ignore."""
+    aggr = kwargs.pop("aggr", "add")
+    if aggr not in ("add", "sum"):
+        raise ValueError(
+            f"SpikingASConv sums its synaptic currents; aggr={aggr!r} is not supported (use 'add')"
+        )
+    flow = kwargs.pop("flow", "source_to_target")
+    if flow != "source_to_target":
+        raise ValueError(
+            f"flow={flow!r} is not supported: edges run source -> target; for the reverse "
+            "direction pass the reversed graph (edge_index.flip(0))"
+        )
+    if kwargs:
+        raise TypeError(f"SpikingASConv got unexpected keyword arguments {sorted(kwargs)}")
 
 
 def node_drive(x: Tensor) -> Tensor:
@@ -111,7 +130,8 @@ class SpikingASConv(MessagePassing):
             channel fires at this rate (:class:`~spikegraph.synapse.TargetRate`); ``None``
             (default) leaves rates free.
         rate_adaptation: the gain controller's step per training call.
-        **kwargs: passed to :class:`torch_geometric.nn.MessagePassing`.
+        **kwargs: ``aggr="add"`` and ``flow="source_to_target"`` only, for code that passes
+            them; any other value or argument raises (the layer would ignore it).
 
     Shapes:
         - input: ``x`` ``[T, N, C_in]`` spikes or currents; ``edge_index`` ``[2, E]`` or a sparse
@@ -145,8 +165,8 @@ class SpikingASConv(MessagePassing):
         rate_adaptation: float = 0.5,
         **kwargs,
     ) -> None:
-        kwargs.setdefault("aggr", "add")
-        super().__init__(**kwargs)
+        _check_message_passing_args(kwargs)
+        super().__init__(aggr="add", flow="source_to_target", node_dim=-2)
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
         if backend == "torch_scatter" and not HAS_TORCH_SCATTER:
@@ -287,10 +307,39 @@ class SpikingASConv(MessagePassing):
         # None without a shape; still called so that hooks (e.g. TraceRecorder) see the drive
         scale = self.scaling(coincidence.expand(T, -1), index=slots)  # [T, E]
         values = adj.weight if scale is None else adj.weight * scale
-        out = spmm(adj, values, h, backend=self.backend)
+        out = self._propagate(adj, values, h)
         if self.bias is not None:  # in place: the product's backward does not need its output
             out.add_(self.bias if self.rate is None else self.rate(self.bias))
         return out.expand(T, N, -1)  # a view over time when every step is the same
+
+    def _propagate(self, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
+        """Sum the weighted messages into every target through PyG's ``propagate()``, so that
+        its hooks and explainers see the layer. Normally ``propagate`` hands the whole product
+        to :meth:`message_and_aggregate` (the CSR path); an explainer's edge mask
+        (``self.explain``) needs per-edge messages, so it then runs :meth:`message` and the
+        sum over the synapses, in synapse order (the input's edges, then the added
+        self-loops, as PyG's explainers expect)."""
+        if self.explain:
+            return self.propagate(adj.edge_index, h=h, values=values, adj=adj)
+        layout, n = adj.by_target, adj.num_nodes
+        with warnings.catch_warnings():  # "CSR support is in beta": only its structure is used
+            warnings.simplefilter("ignore", UserWarning)
+            adj_t = torch.sparse_csr_tensor(
+                layout.rowptr, layout.col, adj.weight[layout.perm], (n, n), check_invariants=False
+            )
+        return self.propagate(adj_t, h=h, values=values, adj=adj)
+
+    def message(self, h_j: Tensor, values: Tensor) -> Tensor:
+        """Per-synapse messages ``[*, E, C_out]``: the source's features times the scaled weight
+        (only while explaining; the CSR path never builds them)."""
+        return h_j * values.unsqueeze(-1)
+
+    def message_and_aggregate(
+        self, adj_t: Tensor, h: Tensor, values: Tensor, adj: Adjacency
+    ) -> Tensor:
+        """The fused product: :func:`~spikegraph.utils.graph.spmm` over the synapses of
+        ``adj`` (``adj_t`` is the same graph as a sparse tensor, for PyG's checks and hooks)."""
+        return spmm(adj, values, h, backend=self.backend)
 
     def adjacency(
         self,
