@@ -98,7 +98,7 @@ def assert_adjacency_formats_agree(
             torch.manual_seed(0)
             actual = other(x, adj)
             mode = "training" if training else "eval"
-            diff = float((actual - expected).abs().max())
+            diff = float((actual - expected).detach().abs().max())
             assert diff <= atol, f"{name} input differs from edge_index in {mode} mode by {diff}"
             if training:
                 got, want = experience_by_synapse(other), experience_by_synapse(ref)
