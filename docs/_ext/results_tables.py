@@ -465,6 +465,42 @@ def performance_edges() -> Table:
 # --- the README summary ------------------------------------------------------------------------------
 
 
+COMPARE_FILES = {
+    "benchmarks/results/compare_cora.json": "per-edge synapse (issue 13)",
+    "benchmarks/results/compare_arxiv.json": "per-edge synapse (issue 13)",
+    "benchmarks/results/compare_propagate_cora.json": "aggregation through propagate()",
+    "benchmarks/results/compare_propagate_arxiv.json": "aggregation through propagate()",
+}
+
+
+def _timing(report: dict, relpath: str, side: str) -> str:
+    times, med = _get(report, relpath, "times_s", side), _get(report, relpath, "median_s", side)
+    return f"{1000 * med:.0f} ({1000 * min(times):.0f}–{1000 * max(times):.0f})"
+
+
+def performance_revisions() -> Table:
+    """``benchmarks/compare_revisions.py``: one variant's training step under two revisions,
+    alternated in fresh processes (median, and the range of the single measurements)."""
+    rows = []
+    for relpath, change in COMPARE_FILES.items():
+        report = load(relpath)
+        args = _get(report, relpath, "args")
+        base, head = (_timing(report, relpath, side) for side in ("base", "head"))
+        rows.append(
+            [
+                change,
+                args["graph"],
+                f"({args['variant']})",
+                args["base"],
+                base,
+                head,
+                f"{report['ratio_head_over_base']:.2f}",
+            ]
+        )
+    header = ["change", "graph", "variant", "base", "base ms", "head ms", "head / base"]
+    return Table(header, rows, [REPO / p for p in COMPARE_FILES], "lllllrr")
+
+
 def summary() -> Table:
     """One line per experiment, with a link to its guide (for README.md)."""
 
@@ -568,6 +604,7 @@ TABLES: dict[str, Callable[[], Table]] = {
     "performance_variants_thp": lambda: performance_variants(SC_THP_FILE),
     "performance_scaling": performance_scaling,
     "performance_edges": performance_edges,
+    "performance_revisions": performance_revisions,
     "summary": summary,
 }
 
