@@ -18,6 +18,7 @@ gradient, :math:`\partial L / \partial w_k \propto f(x_k)`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -49,6 +50,11 @@ class SynapticScaling(nn.Module):
     """
 
     experience: Tensor
+    #: Optional ``(mean, index, count) -> (mean, index)`` through which every experience update
+    #: passes before it is applied: ``mean`` ``[K]`` is this call's intensity of each synapse
+    #: averaged over ``count`` values, ``index`` names the synapses (``None``: all). A data-parallel
+    #: run sets :class:`spikegraph.distributed.ExperienceSync` here to combine all ranks' updates.
+    update_reducer: Callable[..., tuple[Tensor, Tensor | None]] | None = None
 
     def __init__(
         self,
@@ -149,6 +155,9 @@ class SynapticScaling(nn.Module):
     def _update_experience(self, intensity: Tensor, index: Tensor | None = None) -> None:
         mean = intensity.detach().reshape(-1, intensity.shape[-1]).mean(0)
         mean = mean.to(self.experience.dtype)
+        if self.update_reducer is not None:
+            count = intensity.numel() // max(intensity.shape[-1], 1)  # values per synapse
+            mean, index = self.update_reducer(mean, index, count)
         if index is None:
             self.experience.lerp_(mean, self.experience_momentum)
         else:
