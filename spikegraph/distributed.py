@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class DistContext:
         return self.world_size > 1
 
     def barrier(self) -> None:
+        """Wait for all ranks (nothing to wait for in one process)."""
         if self.distributed:
             dist.barrier()
 
@@ -118,6 +120,17 @@ def init_distributed(backend: str = "gloo", timeout: timedelta | None = None) ->
         )
     if not dist.is_available():
         raise RuntimeError("this build of torch has no torch.distributed")
+    restarts = int(os.environ.get("TORCHELASTIC_MAX_RESTARTS", "0") or 0)
+    shared_store = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
+    if restarts > 0 and shared_store and os.environ.get("RANK") == "0":
+        warnings.warn(
+            "torchrun --max-restarts with the rendezvous store shared with the workers (torch's "
+            "default) can hand a restarted group the addresses of the dead one, and its process "
+            "group then fails to connect (pytorch/pytorch#135712); start torchrun with "
+            "TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 in its environment",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     if not dist.is_initialized():
         kwargs = {} if timeout is None else {"timeout": timeout}
         dist.init_process_group(backend=backend, **kwargs)
@@ -157,11 +170,12 @@ class ExperienceSync:
             )
             dist.all_reduce(packed, group=self.group)
             return (packed[:-1] / packed[-1]).to(mean.dtype), None
-        header = torch.tensor([index.numel(), count], dtype=torch.int64)
+        device = mean.device  # nccl gathers device tensors
+        header = torch.tensor([index.numel(), count], dtype=torch.int64, device=device)
         headers = [torch.empty_like(header) for _ in range(world)]
         dist.all_gather(headers, header, group=self.group)
         sizes = [int(h[0]) for h in headers]
-        local = torch.zeros(2, max(sizes), dtype=torch.int64)
+        local = torch.zeros(2, max(sizes), dtype=torch.int64, device=device)
         local[0, : index.numel()] = index
         local[1, : index.numel()] = mean.double().view(torch.int64)  # a bit-exact carrier
         gathered = [torch.empty_like(local) for _ in range(world)]
@@ -170,12 +184,11 @@ class ExperienceSync:
         for rank_data, size, rank_header in zip(gathered, sizes, headers, strict=True):
             ids.append(rank_data[0, :size])
             values.append(rank_data[1, :size].view(torch.double))
-            weights.append(torch.full((size,), float(rank_header[1]), dtype=torch.double))
+            weights.append(rank_data.new_full((size,), float(rank_header[1]), dtype=torch.double))
         weight = torch.cat(weights)
         union, inverse = torch.unique(torch.cat(ids), return_inverse=True)
-        total = torch.zeros(union.numel(), dtype=torch.double)
-        total.index_add_(0, inverse, torch.cat(values) * weight)
-        norm = torch.zeros(union.numel(), dtype=torch.double).index_add_(0, inverse, weight)
+        total = weight.new_zeros(union.numel()).index_add_(0, inverse, torch.cat(values) * weight)
+        norm = weight.new_zeros(union.numel()).index_add_(0, inverse, weight)
         return (total / norm).to(mean.dtype), union
 
     def __repr__(self) -> str:
@@ -258,11 +271,13 @@ def out_of_sync(model: nn.Module, group: dist.ProcessGroup | None = None) -> lis
 
 @contextmanager
 def main_process_first(ctx: DistContext) -> Iterator[None]:
-    """Rank 0 runs the block first, the others after it (e.g. a dataset that writes a cache)."""
-    if not ctx.is_main:
+    """The first process of every machine (``local_rank`` 0) runs the block first, the others
+    after it: e.g. loading a dataset that fills a per-machine cache on first use."""
+    first = ctx.local_rank == 0
+    if not first:
         ctx.barrier()
     try:
         yield
     finally:
-        if ctx.is_main:
+        if first:
             ctx.barrier()

@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict | None:
 def _main(cfg: Config, args: argparse.Namespace, ctx: DistContext) -> dict | None:
     if args.threads:
         torch.set_num_threads(args.threads)
-    with main_process_first(ctx):  # rank 0 fills the cache, the others then read it
+    with main_process_first(ctx):  # one process per machine fills the cache, then the others
         dataset, split = load_ogb_node(
             args.name,
             args.root,

@@ -118,7 +118,8 @@ def test_resume_refuses_a_checkpoint_of_another_run(graph, tmp_path):
 def torchrun(script: Path, args: list[str], max_restarts: int, log: Path) -> str:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
     cmd += [f"--max-restarts={max_restarts}", str(script), *args]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    # A restarted group must not read the dead group's addresses (pytorch/pytorch#135712).
+    env = dict(os.environ, OMP_NUM_THREADS="1", TORCH_DISABLE_SHARE_RDZV_TCP_STORE="1")
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=400)
     log.write_text(proc.stdout + proc.stderr)
