@@ -11,6 +11,8 @@ from pathlib import Path
 def row(report: dict) -> str:
     cfg = report["config"]
     name = "GCN (ANN)" if cfg["model"] == "gcn" else f"SNN, scaling={cfg['scaling']}"
+    if cfg.get("first_layer_lr_scale", 1.0) != 1.0:
+        name += f", first-layer lr ×{cfg['first_layer_lr_scale']:g}"
     acc = f"{100 * report['test_acc_mean']:.2f} ± {100 * report['test_acc_std']:.2f}"
     if "firing_rate_mean" in report:
         firing = f"{report['firing_rate_mean']:.3f}"

@@ -10,19 +10,25 @@ throw away the other ranks' updates, so :func:`wrap_model` turns that off and pu
 
 **Semantics of one step.** Rank :math:`r` measures, for each synapse :math:`k` of its batch,
 the mean intensity :math:`\bar x_k^{(r)}` over :math:`n_r` values (the :math:`T` steps of a graph
-layer; :math:`T \times B_r` for a dense layer with batch :math:`B_r`). The update that every rank
-applies is the count-weighted mean over the ranks whose batch held :math:`k`,
+layer; :math:`T \times B_r` for a dense layer with batch :math:`B_r`) and computes the entry's new
+value :math:`e_k^{(r)} = (1 - m)\, e_k + m\, \bar x_k^{(r)}` (for a relative shape, an entry never
+seen before first takes the rank's mean drive :math:`\bar a_k^{(r)}` in place of :math:`e_k`).
+Every rank then writes the count-weighted mean over the ranks whose batch held :math:`k`,
 
 .. math::
-    \bar x_k = \frac{\sum_{r \ni k} n_r\, \bar x_k^{(r)}}{\sum_{r \ni k} n_r}, \qquad
-    e_k \leftarrow (1 - m)\, e_k + m\, \bar x_k \quad \text{for every } k \text{ some rank saw,}
+    e_k \leftarrow \frac{\sum_{r \ni k} n_r\, e_k^{(r)}}{\sum_{r \ni k} n_r}
+    = (1 - m)\, e_k + m\, \frac{\sum_{r \ni k} n_r\, \bar x_k^{(r)}}{\sum_{r \ni k} n_r}
+    \quad \text{for every } k \text{ some rank saw}
 
-so each synapse gets at most one update per step, all ranks apply the same update to the same
-buffer, and the buffers are identical on all ranks after every step (bit for bit: every rank
-combines the same gathered numbers in the same order). Where the ranks' measurements of a shared
-synapse agree (a dense layer; a graph layer whose sampled subgraphs hold each such synapse's
-presynaptic activity completely), :math:`\bar x_k` is exactly what one process computes on the
-union of the ranks' batches.
+(the update is linear in the measurement, and in the fill-in value of a new entry, so this is
+one update with the ranks' combined measurement). Each synapse thus gets at most one update per
+step, all ranks apply the same one, and the buffers are identical on all ranks after every step
+(bit for bit: every rank combines the same gathered numbers in the same order). For a dense
+layer this is exactly the update of one process on the ranks' batches put together (the
+weighted mean of the ranks' means is the mean of all values). A graph layer measures a synapse
+that two ranks share on two different subgraphs; it is exactly one process's update when those
+measurements agree, i.e. when each rank's subgraph holds the presynaptic activity of the
+synapses it updates completely.
 
 Typical use, one process per rank (``torchrun --nproc-per-node=2 script.py``)::
 
@@ -49,7 +55,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
-from spikegraph.synapse import SynapticScaling
+from spikegraph.synapse import SynapticScaling, TargetRate
 
 __all__ = [
     "DistContext",
@@ -85,12 +91,13 @@ class DistContext:
 
     @property
     def is_main(self) -> bool:
-        """Rank 0: the process that evaluates, writes reports and checkpoints."""
+        """Whether this is rank 0, the process that evaluates and writes reports and checkpoints."""
         return self.rank == 0
 
     @property
     def distributed(self) -> bool:
-        """More than one rank: the model needs DDP and the experience :class:`ExperienceSync`."""
+        """Whether there is more than one rank (then the model needs DDP and the experience
+        :class:`ExperienceSync`)."""
         return self.world_size > 1
 
     def barrier(self) -> None:
@@ -99,12 +106,13 @@ class DistContext:
             dist.barrier()
 
 
-def init_distributed(backend: str = "gloo", timeout: timedelta | None = None) -> DistContext:
+def init_distributed(backend: str = "gloo", timeout: float | None = None) -> DistContext:
     """Join the process group that ``torchrun`` set up through the environment.
 
     Args:
         backend: ``"gloo"`` (CPU) or ``"nccl"`` (GPUs).
-        timeout: how long a collective waits for the other ranks (torch's default: 30 min).
+        timeout: seconds a collective waits for the other ranks (``None``: torch's default,
+            30 min).
 
     Raises:
         RuntimeError: when the environment lacks torchrun's variables (the script was started
@@ -132,7 +140,7 @@ def init_distributed(backend: str = "gloo", timeout: timedelta | None = None) ->
             stacklevel=2,
         )
     if not dist.is_initialized():
-        kwargs = {} if timeout is None else {"timeout": timeout}
+        kwargs = {} if timeout is None else {"timeout": timedelta(seconds=timeout)}
         dist.init_process_group(backend=backend, **kwargs)
     return DistContext(
         rank=dist.get_rank(),
@@ -155,7 +163,7 @@ class ExperienceSync:
         group: the process group (default: the global one).
     """
 
-    def __init__(self, group: dist.ProcessGroup | None = None) -> None:
+    def __init__(self, group: torch.distributed.ProcessGroup | None = None) -> None:
         self.group = group
 
     def __call__(
@@ -200,7 +208,7 @@ def _scalings(model: nn.Module) -> list[SynapticScaling]:
 
 
 def sync_experience(
-    model: nn.Module, group: dist.ProcessGroup | None = None
+    model: nn.Module, group: torch.distributed.ProcessGroup | None = None
 ) -> list[SynapticScaling]:
     """Put one :class:`ExperienceSync` into every scaling module of ``model``; returns them."""
     scalings = _scalings(model)
@@ -217,7 +225,7 @@ def unsync_experience(model: nn.Module) -> None:
 
 
 def wrap_model(
-    model: nn.Module, group: dist.ProcessGroup | None = None, **ddp_kwargs: Any
+    model: nn.Module, group: torch.distributed.ProcessGroup | None = None, **ddp_kwargs: Any
 ) -> DistributedDataParallel:
     """``model`` in DDP with its experience in sync across ranks.
 
@@ -226,6 +234,12 @@ def wrap_model(
     ranks' experience updates) and every scaling module gets an :class:`ExperienceSync`.
     ``ddp_kwargs`` go to :class:`~torch.nn.parallel.DistributedDataParallel`.
     """
+    if any(isinstance(m, TargetRate) for m in model.modules()):
+        raise NotImplementedError(
+            "target_rate's gain controller (TargetRate) updates its gain from each rank's own "
+            "firing and is not kept in sync across ranks yet: train without target_rate in "
+            "distributed mode"
+        )
     if ddp_kwargs.get("broadcast_buffers") or ddp_kwargs.get("forward_sync_buffers"):
         raise ValueError(
             "buffer broadcasts at every forward call would overwrite every rank's experience "
@@ -239,7 +253,9 @@ def wrap_model(
     return DistributedDataParallel(model, process_group=group, **ddp_kwargs)
 
 
-def broadcast_object(obj: Any, src: int = 0, group: dist.ProcessGroup | None = None) -> Any:
+def broadcast_object(
+    obj: Any, src: int = 0, group: torch.distributed.ProcessGroup | None = None
+) -> Any:
     """``obj`` of rank ``src`` on every rank (pickled; tensors travel on CPU)."""
     if not (dist.is_available() and dist.is_initialized()):
         return obj
@@ -253,7 +269,7 @@ def _digest(tensor: Tensor) -> str:
     return hashlib.sha256(data.view(torch.uint8).numpy().tobytes()).hexdigest()
 
 
-def out_of_sync(model: nn.Module, group: dist.ProcessGroup | None = None) -> list[str]:
+def out_of_sync(model: nn.Module, group: torch.distributed.ProcessGroup | None = None) -> list[str]:
     """Names of the parameters and buffers that are not bit-identical on all ranks.
 
     Compares SHA-256 digests of every entry of ``model.state_dict()``, so it costs one pass

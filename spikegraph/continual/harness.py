@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from spikegraph.continual.metrics import summarize
 from spikegraph.continual.plugins import Plugin
-from spikegraph.tasks.event_classification import FrameSet, evaluate, train_epoch
+from spikegraph.events.training import FrameSet, evaluate, train_epoch
 
 __all__ = ["TrainConfig", "make_optimizer", "run_tasks", "save_checkpoint", "load_checkpoint"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from spikegraph.tasks.event_classification import FrameSet
+from spikegraph.events.training import FrameSet
 
 __all__ = ["make_permutations", "permute_frames", "PermutedFrames", "permuted_task"]
 
@@ -42,7 +42,7 @@ class PermutedFrames:
     """Lazy permuted view of a frame tensor: indexing permutes only the selected samples.
 
     Stands in for :attr:`FrameSet.frames` wherever it is indexed (``frames[idx]``), as by
-    :func:`~spikegraph.tasks.event_classification.train_epoch` and ``evaluate``.
+    :func:`~spikegraph.events.training.train_epoch` and ``evaluate``.
     """
 
     def __init__(self, frames: Tensor, perm: Tensor) -> None:

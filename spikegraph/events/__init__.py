@@ -5,7 +5,8 @@
 - :mod:`spikegraph.events.dataset`: :class:`NMNIST`, a ``torch`` dataset of frames;
 - :mod:`spikegraph.events.simulator`: N-MNIST-like recordings from MNIST digits;
 - :mod:`spikegraph.events.stats`: summary statistics to compare recordings;
-- :mod:`spikegraph.events.perturb`: seeded test-time perturbations.
+- :mod:`spikegraph.events.perturb`: seeded test-time perturbations;
+- :mod:`spikegraph.events.training`: frames in memory, the training and evaluation loops.
 """
 
 from spikegraph.events.dataset import NMNIST

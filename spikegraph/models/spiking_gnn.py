@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -9,6 +11,7 @@ from spikegraph.encoders import get_encoder
 from spikegraph.neurons import LIF
 from spikegraph.nn import SpikingASConv
 from spikegraph.synapse import ScalingShape
+from spikegraph.synapse.rate import per_layer_targets
 from spikegraph.typing import Adj
 from spikegraph.utils.checks import check_finite
 
@@ -33,10 +36,13 @@ class SpikingGNN(nn.Module):
         T: time steps.
         encoder: ``"repeat"`` (direct coding) or ``"bernoulli"``.
         dropout: dropout on the features and on each hidden spike train.
-        scaling: scaling shape (name, instance or ``None``), shared by all layers.
+        scaling: scaling shape (name, instance or ``None``) of every layer, or a sequence
+            with one per layer.
         decay, threshold, reset, surrogate: LIF settings of the hidden neurons.
         readout: ``"membrane"`` or ``"rate"``.
         rate_scale: logits per unit firing rate for ``readout="rate"``.
+        target_rate: expected firing rate of the spiking layers (one number, or one per
+            spiking layer; see :class:`~spikegraph.synapse.TargetRate`), or ``None``.
         **conv_kwargs: passed to every :class:`~spikegraph.nn.SpikingASConv`.
     """
 
@@ -50,13 +56,14 @@ class SpikingGNN(nn.Module):
         T: int = 8,
         encoder: str = "repeat",
         dropout: float = 0.5,
-        scaling: str | ScalingShape | None = "tent",
+        scaling: str | ScalingShape | None | Sequence[str | ScalingShape | None] = "relative",
         decay: float = 0.5,
         threshold: float = 1.0,
         reset: str = "soft",
-        surrogate: str = "rectangular",
+        surrogate: str = "atan",
         readout: str = "membrane",
         rate_scale: float = 10.0,
+        target_rate: float | Sequence[float | None] | None = None,
         **conv_kwargs,
     ) -> None:
         super().__init__()
@@ -69,6 +76,9 @@ class SpikingGNN(nn.Module):
         self.readout = readout
         self.rate_scale = rate_scale
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
+        shapes = _per_layer(scaling, num_layers)
+        spiking = num_layers - (readout == "membrane")
+        targets = per_layer_targets(target_rate, spiking) + [None] * (num_layers - spiking)
         self.convs = nn.ModuleList()
         for i, (c_in, c_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             last = i == num_layers - 1
@@ -76,7 +86,14 @@ class SpikingGNN(nn.Module):
                 None if last and readout == "membrane" else LIF(decay, threshold, reset, surrogate)
             )
             self.convs.append(
-                SpikingASConv(c_in, c_out, scaling=scaling, neuron=neuron, **conv_kwargs)
+                SpikingASConv(
+                    c_in,
+                    c_out,
+                    scaling=shapes[i],
+                    neuron=neuron,
+                    target_rate=targets[i],
+                    **conv_kwargs,
+                )
             )
 
     @property
@@ -87,10 +104,13 @@ class SpikingGNN(nn.Module):
         for conv in self.convs:
             conv.reset_parameters()
 
-    def reset_experience(self, num_synapses: int | None = None) -> None:
-        """Forget every layer's experience; size it for mini-batches (see ``forward``'s ``e_id``)."""
+    def reset_experience(
+        self, synapses: Tensor | int | None = None, num_nodes: int | None = None
+    ) -> None:
+        """Forget every layer's experience; name the full graph's synapses for mini-batches
+        (see ``forward``'s ``e_id`` and :meth:`SpikingASConv.reset_experience`)."""
         for conv in self.convs:
-            conv.reset_experience(num_synapses)
+            conv.reset_experience(synapses, num_nodes)
 
     def forward(
         self,
@@ -116,3 +136,12 @@ class SpikingGNN(nn.Module):
     def __repr__(self) -> str:
         convs = ", ".join(repr(c) for c in self.convs)
         return f"{type(self).__name__}(T={self.T}, readout={self.readout}, convs=[{convs}])"
+
+
+def _per_layer(scaling: object, num_layers: int) -> list:
+    if isinstance(scaling, str | ScalingShape) or scaling is None:
+        return [scaling] * num_layers
+    shapes = list(scaling)
+    if len(shapes) != num_layers:
+        raise ValueError(f"scaling has {len(shapes)} shapes for {num_layers} layers")
+    return shapes

@@ -11,7 +11,7 @@ loops it over the leading time axis. The membrane follows
 which is the AS-SNN authors' :math:`u_t = \lambda (u_{t-1} - V_{th} s_{t-1}) + W x_t` for the soft
 reset. IF is the special case :math:`\lambda = 1`.
 
-The modules run the whole sequence as one autograd node (:class:`_LIFSequence`): the forward
+The modules run the whole sequence as one autograd node (``_LIFSequence``): the forward
 pass keeps only the membrane :math:`v_t` and the backward pass is the exact back-propagation
 through time of :func:`lif_step`, written out. This is the same gradient as looping
 :func:`lif_step` under autograd (the tests check it to 1e-6) at a fraction of the bookkeeping:
@@ -73,7 +73,10 @@ class LIF(nn.Module):
         decay: membrane leak :math:`\\lambda` in ``[0, 1]`` (``1`` = no leak).
         threshold: firing threshold :math:`V_{th} > 0`.
         reset: ``"soft"`` (subtract the threshold) or ``"hard"`` (reset to 0).
-        surrogate: a surrogate gradient or its name.
+        surrogate: a surrogate gradient or its name. The default ``"atan"`` passes a gradient
+            at every membrane value, so a neuron that has fallen silent can still learn to fire
+            again (a rectangular window passes none outside it, and a layer whose drive starts
+            small then never recovers).
         detach_reset: keep the reset out of the backward pass.
 
     Shapes:
@@ -86,7 +89,7 @@ class LIF(nn.Module):
         decay: float = 0.5,
         threshold: float = 1.0,
         reset: str = "soft",
-        surrogate: str | Surrogate = "rectangular",
+        surrogate: str | Surrogate = "atan",
         detach_reset: bool = False,
     ) -> None:
         super().__init__()

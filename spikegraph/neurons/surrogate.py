@@ -43,8 +43,8 @@ class Surrogate(nn.Module):
         raise NotImplementedError
 
     def derivative_(self, v: Tensor) -> Tensor:
-        """:meth:`derivative` written over ``v`` (a buffer of the neurons' backward pass); the
-        piecewise-linear surrogates do it without temporaries."""
+        """:meth:`derivative` written over ``v`` (a buffer of the neurons' backward pass);
+        the piecewise-linear surrogates and ``atan`` do it without temporaries."""
         return v.copy_(self.derivative(v))
 
 
@@ -102,8 +102,21 @@ class ATan(Surrogate):
     def primitive(self, v: Tensor) -> Tensor:
         return torch.atan(math.pi / 2 * self.alpha * v) / math.pi + 0.5
 
+    # alpha/2 / (1 + (pi alpha v / 2)^2) = 1 / (c + c (pi alpha / 2)^2 v^2) with c = 2 / alpha:
+    # one fused multiply-add and a reciprocal (the in-place form: two passes, no temporaries)
+
     def derivative(self, v: Tensor) -> Tensor:
-        return (self.alpha / 2) / (1.0 + (math.pi / 2 * self.alpha * v) ** 2)
+        c = 2.0 / self.alpha
+        return torch.addcmul(v.new_tensor(c), v, v, value=c * self._k2).reciprocal()
+
+    def derivative_(self, v: Tensor) -> Tensor:
+        c = 2.0 / self.alpha
+        torch.addcmul(v.new_tensor(c), v, v, value=c * self._k2, out=v)
+        return v.reciprocal_()
+
+    @property
+    def _k2(self) -> float:
+        return (math.pi / 2 * self.alpha) ** 2
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha:g}"

@@ -4,27 +4,32 @@ It knows nothing of graphs or images; :class:`~spikegraph.nn.SpikingASConv` and
 :class:`~spikegraph.nn.ASLinear` both build on it.
 """
 
+from spikegraph.synapse.rate import TargetRate
 from spikegraph.synapse.scaling import SynapticScaling
 from spikegraph.synapse.shapes import (
     SHAPES,
     Gaussian,
     Homeostatic,
     Linear,
+    Relative,
     ScalingShape,
     Tent,
     fixed_point,
     get_scaling,
     lipschitz,
 )
-from spikegraph.synapse.trace import TraceState, scaled_trace, trace_init, trace_step
+from spikegraph.synapse.trace import SILENT, TraceState, scaled_trace, trace_init, trace_step
 
 __all__ = [
     "SHAPES",
+    "SILENT",
     "Gaussian",
     "Homeostatic",
     "Linear",
+    "Relative",
     "ScalingShape",
     "SynapticScaling",
+    "TargetRate",
     "Tent",
     "TraceState",
     "fixed_point",

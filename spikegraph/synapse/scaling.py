@@ -14,10 +14,16 @@ experience enters the forward pass as the prior of the trace (:func:`~spikegraph
 the first step of every sequence is scaled by :math:`f(e_k)`, and later steps by a trace that
 starts from :math:`e_k` with weight ``prior_weight``. Through the scale it also enters the weight
 gradient, :math:`\partial L / \partial w_k \propto f(x_k)`.
+
+For a relative shape (:class:`~spikegraph.synapse.Relative`) the experience is also the reference
+the intensity is read against. A fresh entry is then unknown (``nan``) until the synapse is first
+seen, and takes the mean drive of that call: a new synapse starts "as usual", at scale
+:math:`f(1) = 1`, instead of at an arbitrary absolute value.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -40,7 +46,8 @@ class SynapticScaling(nn.Module):
         decay: trace decay :math:`\\lambda_c` in ``(0, 1]``; ``1.0`` is the running count.
         prior_weight: pseudo-count of the experience in the trace (``0`` ignores it after step 1).
         experience_momentum: :math:`m` in ``[0, 1]``; ``0`` freezes the experience.
-        experience_init: value of a fresh experience entry (an intensity in ``[0, 1]``).
+        experience_init: value of a fresh experience entry (an intensity in ``[0, 1]``); a
+            relative shape ignores it and starts every entry from its first drive.
         trace_grad: let gradients flow through the trace into the drive (off by default:
             the scale is then a constant for autograd, as in DESIGN §3.3).
 
@@ -50,10 +57,11 @@ class SynapticScaling(nn.Module):
     """
 
     experience: Tensor
-    #: Optional ``(mean, index, count) -> (mean, index)`` through which every experience update
-    #: passes before it is applied: ``mean`` ``[K]`` is this call's intensity of each synapse
-    #: averaged over ``count`` values, ``index`` names the synapses (``None``: all). A data-parallel
-    #: run sets :class:`spikegraph.distributed.ExperienceSync` here to combine all ranks' updates.
+    #: Optional ``(values, index, count) -> (values, index)`` through which every training call's
+    #: write to the experience passes: ``values`` ``[K]`` are the entries' new values (after this
+    #: call's fill-in of unseen entries and its update), ``index`` names them (``None``: all) and
+    #: ``count`` is the number of intensities per synapse behind the update. A data-parallel run
+    #: sets :class:`spikegraph.distributed.ExperienceSync` here to combine all ranks' writes.
     update_reducer: Callable[..., tuple[Tensor, Tensor | None]] | None = None
 
     def __init__(
@@ -96,7 +104,13 @@ class SynapticScaling(nn.Module):
         size = 0 if num_synapses is None else int(num_synapses)
         if size < 0:
             raise ValueError(f"num_synapses must be >= 0, got {num_synapses}")
-        self.experience = torch.full((size,), self.experience_init, device=self.experience.device)
+        fresh = math.nan if self.relative else self.experience_init
+        self.experience = torch.full((size,), fresh, device=self.experience.device)
+
+    @property
+    def relative(self) -> bool:
+        """Whether the shape reads intensities relative to the experience."""
+        return self.shape is not None and self.shape.relative
 
     def forward(self, drive: Tensor, index: Tensor | None = None) -> Tensor | None:
         """The scale of every synapse and step (``None`` without a shape).
@@ -109,6 +123,8 @@ class SynapticScaling(nn.Module):
         if self.shape is None:
             return None
         prior = self._prior(drive) if index is None else self._indexed_prior(drive, index)
+        if self.relative:
+            prior = self._fill_unknown(prior, drive, index)
         with torch.set_grad_enabled(self.trace_grad and torch.is_grad_enabled()):
             drive_in = drive if self.trace_grad else drive.detach()
             scale, intensity = scaled_trace(
@@ -140,7 +156,8 @@ class SynapticScaling(nn.Module):
         size = drive.shape[-1]
         if self.num_synapses is None:
             if not self.training:  # eval never changes state: use a fresh prior
-                return drive.new_full((size,), self.experience_init)
+                fresh = math.nan if self.relative else self.experience_init
+                return drive.new_full((size,), fresh)
             self.reset_experience(size)
         if self.num_synapses != size:
             raise ValueError(
@@ -152,17 +169,33 @@ class SynapticScaling(nn.Module):
         return self.experience.to(drive.dtype)
 
     @torch.no_grad()
+    def _fill_unknown(self, prior: Tensor, drive: Tensor, index: Tensor | None) -> Tensor:
+        """Entries never seen (``nan``) take this call's mean drive; kept in training."""
+        unknown = prior.isnan()
+        if not bool(unknown.any()):
+            return prior
+        first = drive.detach().reshape(-1, drive.shape[-1]).mean(0).to(prior.dtype)
+        prior = torch.where(unknown, first, prior)
+        if self.training and self.experience.numel():
+            if index is None:
+                self.experience.copy_(prior)
+            else:
+                self.experience[index] = prior.to(self.experience.dtype)
+        return prior
+
+    @torch.no_grad()
     def _update_experience(self, intensity: Tensor, index: Tensor | None = None) -> None:
         mean = intensity.detach().reshape(-1, intensity.shape[-1]).mean(0)
         mean = mean.to(self.experience.dtype)
+        old = self.experience if index is None else self.experience[index]
+        new = old.lerp(mean, self.experience_momentum)
         if self.update_reducer is not None:
             count = intensity.numel() // max(intensity.shape[-1], 1)  # values per synapse
-            mean, index = self.update_reducer(mean, index, count)
+            new, index = self.update_reducer(new, index, count)
         if index is None:
-            self.experience.lerp_(mean, self.experience_momentum)
+            self.experience.copy_(new)
         else:
-            old = self.experience[index]
-            self.experience[index] = old.lerp(mean, self.experience_momentum)
+            self.experience[index] = new
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
         saved = state_dict.get(prefix + "experience")

@@ -18,6 +18,15 @@ point is unique and iteration converges to it from any start (Banach). For a sha
 most :math:`L_f`, the constant is :math:`(1 - \beta) + \beta a L_f` in general, and
 :math:`\max(1 - \beta, |1 - \beta - \beta a L_f|)` for a non-increasing shape, which therefore
 contracts whenever :math:`a L_f < (2 - \beta) / \beta`.
+
+**Relative shapes.** An absolute set point fits one operating point only: drives differ by orders
+of magnitude between layers (a sparse bag-of-words input layer sits near 0.01, a spiking hidden
+layer near 0.5). A shape with ``relative = True`` (:class:`Relative`, the default of the graph
+layer) reads the intensity relative to a reference :math:`e`, the synapse's own long-term
+experience: :math:`f(x) = g(x / e)`. Its set point and gain are dimensionless, so one default
+serves every layer; the map above becomes :math:`(1-\beta) x + \beta \min(1, a\, g(x/e))`,
+with slope bound :math:`L_f = L_g / e` (pass ``reference=e`` to :func:`fixed_point` and
+:func:`lipschitz`).
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ __all__ = [
     "Homeostatic",
     "Gaussian",
     "Linear",
+    "Relative",
     "SHAPES",
     "get_scaling",
     "fixed_point",
@@ -50,6 +60,8 @@ class ScalingShape:
 
     #: ``True`` when :math:`f` never increases with :math:`x` (tighter Lipschitz bound).
     non_increasing = False
+    #: ``True`` when :math:`f` reads the intensity relative to the synapse's experience.
+    relative = False
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.f_min <= self.f_max):
@@ -111,7 +123,7 @@ class Homeostatic(ScalingShape):
     the defaults with :math:`\beta \le 1/2`, and for drives :math:`a < 1/\alpha` at :math:`\beta = 1`.
     """
 
-    f_min: float = 0.0
+    f_min: float = 0.25
     f_max: float = 2.0
     target: float = 0.1
     alpha: float = 2.0
@@ -170,7 +182,48 @@ class Linear(ScalingShape):
         return self.k
 
 
+@dataclass(frozen=True, repr=False)
+class Relative(ScalingShape):
+    r"""Homeostasis around the synapse's own experience: potentiate a synapse that carries less
+    than it usually does, depress one that carries more (the default of
+    :class:`~spikegraph.nn.SpikingASConv`).
+
+    .. math::
+        f(x) = \operatorname{clip}\bigl(1 + \alpha (1 - x / e),\ f_{min},\ f_{max}\bigr)
+
+    with :math:`e` the synapse's long-term experience (its mean intensity in training), so the
+    set point is "as usual" and the gain :math:`\alpha` is dimensionless: the same default works
+    at a drive of 0.01 and of 0.5. In units of the experience, with relative drive
+    :math:`\sigma = a / e`, the fixed point away from the clip limits is
+
+    .. math::
+        x^* / e = \sigma (1 + \alpha) / (1 + \sigma \alpha),
+
+    which is 1 (scale 1: the synapse as trained) when the drive is as usual and moves less than
+    the drive when it is disturbed (:math:`\sigma = 4 \mapsto 1.6`, :math:`\sigma = 1/4 \mapsto
+    0.4` with :math:`\alpha = 1`). Non-increasing with slope :math:`L_f = \alpha / e`: the trace
+    map contracts whenever :math:`\sigma \alpha < (2 - \beta)/\beta`, i.e. for drives up to
+    three times the usual one with the running count (:math:`\beta \le 1/2` once the experience
+    counts as one step). ``f_min > 0``: no synapse is ever switched off.
+    """
+
+    f_min: float = 0.5
+    f_max: float = 2.0
+    alpha: float = 1.0
+
+    non_increasing = True
+    relative = True
+
+    def forward(self, x: Tensor) -> Tensor:
+        return 1.0 + self.alpha * (1.0 - x)
+
+    @property
+    def slope(self) -> float:
+        return self.alpha
+
+
 SHAPES: dict[str, type[ScalingShape]] = {
+    "relative": Relative,
     "tent": Tent,
     "homeostatic": Homeostatic,
     "gaussian": Gaussian,
@@ -179,8 +232,9 @@ SHAPES: dict[str, type[ScalingShape]] = {
 
 
 def get_scaling(scaling: str | ScalingShape | None, **params: float) -> ScalingShape | None:
-    """Resolve a scaling shape from its name (``"tent"``, ``"homeostatic"``, ``"gaussian"``,
-    ``"linear"``; ``None`` or ``"none"`` switches scaling off) or pass an instance through.
+    """Resolve a scaling shape from its name (``"relative"``, ``"tent"``, ``"homeostatic"``,
+    ``"gaussian"``, ``"linear"``; ``None`` or ``"none"`` switches scaling off) or pass an
+    instance through.
 
     Args:
         scaling: the name, a :class:`ScalingShape`, or ``None``.
@@ -206,12 +260,29 @@ def get_scaling(scaling: str | ScalingShape | None, **params: float) -> ScalingS
         raise ValueError(f"unknown scaling {scaling!r}; choose one of {names}") from None
 
 
-def _transmitted(shape: ScalingShape, x: Tensor, drive: float) -> Tensor:
-    return (drive * shape(x)).clamp(max=1.0)
+def _transmitted(shape: ScalingShape, x: Tensor, drive: float, reference: float) -> Tensor:
+    return (drive * shape(x / reference if shape.relative else x)).clamp(max=1.0)
 
 
-def fixed_point(shape: ScalingShape, drive: float = 1.0, *, tol: float = 1e-12) -> float:
-    r"""The fixed point :math:`x^* = \min(1, a f(x^*))` of the trace map for drive ``a``.
+def _check_reference(shape: ScalingShape, reference: float | None) -> float:
+    if not shape.relative:
+        if reference is not None:
+            raise ValueError(f"{shape!r} is absolute: it takes no reference")
+        return 1.0
+    if reference is None or not reference > 0:
+        raise ValueError(f"a relative shape needs the experience reference > 0, got {reference}")
+    return float(reference)
+
+
+def fixed_point(
+    shape: ScalingShape,
+    drive: float = 1.0,
+    *,
+    reference: float | None = None,
+    tol: float = 1e-12,
+) -> float:
+    r"""The fixed point :math:`x^* = \min(1, a f(x^*))` of the trace map for drive ``a``
+    (``reference``: the experience :math:`e` a relative shape reads :math:`x` against).
 
     Found by bisection on :math:`g(x) = \min(1, a f(x)) - x`, which is non-negative at 0 and
     non-positive at 1, so a root always exists. Where :func:`lipschitz` is below one the root is
@@ -219,17 +290,24 @@ def fixed_point(shape: ScalingShape, drive: float = 1.0, *, tol: float = 1e-12) 
     """
     if not 0.0 <= drive <= 1.0:
         raise ValueError(f"drive must lie in [0, 1], got {drive}")
+    reference = _check_reference(shape, reference)
     lo, hi = torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
     while hi - lo > tol:
         mid = (lo + hi) / 2
-        if _transmitted(shape, mid, drive) - mid > 0:
+        if _transmitted(shape, mid, drive, reference) - mid > 0:
             lo = mid
         else:
             hi = mid
     return float((lo + hi) / 2)
 
 
-def lipschitz(shape: ScalingShape, drive: float = 1.0, step: float = 1.0) -> float:
+def lipschitz(
+    shape: ScalingShape,
+    drive: float = 1.0,
+    step: float = 1.0,
+    *,
+    reference: float | None = None,
+) -> float:
     r"""Lipschitz constant on ``[0, 1]`` of the trace map :math:`M_{a,\beta}` (module docstring).
 
     Args:
@@ -238,6 +316,7 @@ def lipschitz(shape: ScalingShape, drive: float = 1.0, step: float = 1.0) -> flo
         step: the relaxation step :math:`\beta \in (0, 1]`: ``1 - decay`` for an exponential trace;
             for the running count the step shrinks as :math:`1/n_t`, and ``step=1`` is its
             first step.
+        reference: the experience :math:`e` of a relative shape (slope :math:`L_g / e`).
 
     Returns:
         The constant; the map is a contraction when it is below one.
@@ -246,7 +325,7 @@ def lipschitz(shape: ScalingShape, drive: float = 1.0, step: float = 1.0) -> flo
         raise ValueError(f"drive must lie in [0, 1], got {drive}")
     if not 0.0 < step <= 1.0:
         raise ValueError(f"step must lie in (0, 1], got {step}")
-    pull = step * drive * shape.slope
+    pull = step * drive * shape.slope / _check_reference(shape, reference)
     if shape.non_increasing:
         return max(1.0 - step, abs(1.0 - step - pull))
     return (1.0 - step) + pull

@@ -14,6 +14,10 @@ prior and the stimuli, so it lies in ``[0, 1]`` from the first step on, without 
 of an uncorrected exponential trace. Equivalently
 :math:`x_k(t) = (1 - \beta_t) x_k(t-1) + \beta_t u_k(t)` with :math:`\beta_t = 1/n(t)`.
 
+A relative shape (:class:`~spikegraph.synapse.Relative`) reads the intensity against the prior,
+:math:`f\bigl((x + \delta) / (e + \delta)\bigr)` with :math:`\delta =` :data:`SILENT`, so that a
+synapse with no experience of activity and no activity keeps the scale :math:`f(1)`.
+
 Nothing here knows about graphs or images: synapses are the trailing dimension of a tensor.
 """
 
@@ -26,7 +30,10 @@ from torch import Tensor
 
 from spikegraph.synapse.shapes import ScalingShape
 
-__all__ = ["TraceState", "trace_init", "trace_step", "scaled_trace"]
+__all__ = ["SILENT", "TraceState", "trace_init", "trace_step", "scaled_trace"]
+
+#: Mean intensity below which a synapse counts as silent when a relative shape reads it.
+SILENT = 1e-6
 
 
 class TraceState(NamedTuple):
@@ -69,7 +76,8 @@ def scaled_trace(
     Args:
         drive: presynaptic activity :math:`a(t) \in [0, 1]`, shape ``[T, *batch, K]``.
         shape: the scaling shape :math:`f`.
-        prior: the starting intensity per synapse, shape ``[K]`` (broadcast over batch).
+        prior: the starting intensity per synapse, shape ``[K]`` (broadcast over batch); also
+            the reference of a relative shape.
         decay: :math:`\lambda_c` in ``(0, 1]``.
         prior_weight: pseudo-count :math:`\rho \ge 0` of the prior.
 
@@ -78,10 +86,11 @@ def scaled_trace(
         each step, and the intensity :math:`x(t)` after it.
     """
     state = trace_init(prior.expand_as(drive[0]), prior_weight)
+    reference = prior + SILENT if shape.relative else None
     scales, intensities = [], []
     for a in drive:
         x_prev = state.intensity if state.n > 0 else prior.expand_as(a)
-        scale = shape(x_prev)
+        scale = shape(x_prev if reference is None else (x_prev + SILENT) / reference)
         state = trace_step(state, (a * scale).clamp(max=1.0), decay)
         scales.append(scale)
         intensities.append(state.intensity)

@@ -245,25 +245,11 @@ def graph_twin(model: SpikingGNN) -> SpikingGNN:
 
 
 @torch.no_grad()
-def rebase_experience(
-    model: SpikingGNN, old_edge_index: Tensor, new_edge_index: Tensor, num_nodes: int
-) -> None:
-    """Size every layer's experience to the synapses of a new graph, each synapse taking the
-    experience its presynaptic node had in the old graph.
-
-    All synapses leaving a node see the same drive, so they share trace and experience: the
-    experience is a function of the source node and carries over to new edges exactly. (The
-    maximum per source is taken: that value, without the rounding a mean would add.)
-    """
+def rebase_experience(model: SpikingGNN, new_edge_index: Tensor, num_nodes: int) -> None:
+    """Move every layer's experience to the synapses of a new graph: the synapses both graphs
+    share keep theirs, new ones start fresh (:meth:`SpikingASConv.move_experience`)."""
     for conv in model.convs:
-        if not conv.scaling.enabled or not conv.scaling.num_synapses:
-            continue
-        exp = conv.scaling.experience
-        old = conv.adjacency(old_edge_index, None, num_nodes).edge_index[0]
-        per_node = exp.new_zeros(num_nodes).scatter_reduce(0, old, exp, "amax", include_self=False)
-        new = conv.adjacency(new_edge_index, None, num_nodes).edge_index[0]
-        conv.reset_experience(new.numel())
-        conv.scaling.experience.copy_(per_node[new])
+        conv.move_experience(new_edge_index, num_nodes)
 
 
 def prepare(model: SpikingGNN, data: Data, perturbed: Data) -> SpikingGNN:
@@ -274,7 +260,7 @@ def prepare(model: SpikingGNN, data: Data, perturbed: Data) -> SpikingGNN:
     if same:
         return model.eval()
     twin = graph_twin(model)
-    rebase_experience(twin, data.edge_index, perturbed.edge_index, data.num_nodes)
+    rebase_experience(twin, perturbed.edge_index, data.num_nodes)
     return twin
 
 

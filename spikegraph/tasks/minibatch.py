@@ -76,11 +76,12 @@ def global_gcn_graph(data: Data) -> Data:
 
 
 def build_minibatch_model(cfg: Config, data: Data, num_classes: int) -> SpikingGNN:
-    """:class:`SpikingGNN` for a :func:`global_gcn_graph`, its experience sized to its edges."""
+    """:class:`SpikingGNN` for a :func:`global_gcn_graph`, its experience named by its edges
+    (global edge id ``k`` is column ``k`` of ``data.edge_index``)."""
     model = build_model(
         cfg, data.num_features, num_classes, normalize=False, add_self_loops=False, cached=False
     )
-    model.reset_experience(data.num_edges)
+    model.reset_experience(data.edge_index, data.num_nodes)
     return model
 
 

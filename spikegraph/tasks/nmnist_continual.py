@@ -36,8 +36,8 @@ from tqdm.auto import tqdm
 
 from spikegraph.continual import METHODS, TrainConfig, make_permutations, make_plugin, run_tasks
 from spikegraph.continual.tasks import permuted_task
+from spikegraph.events.training import FrameSet, load_frames
 from spikegraph.models import SpikingMLP
-from spikegraph.tasks.event_classification import FrameSet, load_frames
 from spikegraph.tasks.node_classification import machine_info
 
 __all__ = ["Config", "run_experiment", "summarize", "format_table", "plot", "main"]

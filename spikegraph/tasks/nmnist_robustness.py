@@ -23,8 +23,8 @@ import torch
 from tqdm.auto import tqdm
 
 from spikegraph.events.perturb import LEVELS, perturb
+from spikegraph.events.training import FrameSet, evaluate, load_frames, train_epoch
 from spikegraph.models import SpikingMLP
-from spikegraph.tasks.event_classification import FrameSet, evaluate, load_frames, train_epoch
 from spikegraph.tasks.node_classification import machine_info
 
 __all__ = ["Config", "run_experiment", "summarize", "plot", "main"]

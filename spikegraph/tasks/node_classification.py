@@ -24,6 +24,8 @@ from tqdm.auto import tqdm
 
 from spikegraph.models import GCN, SpikingGNN
 from spikegraph.monitor import FiringMonitor
+from spikegraph.nn import SpikingASConv
+from spikegraph.utils.graph import Adjacency
 
 __all__ = [
     "Config",
@@ -49,13 +51,15 @@ class Config:
     layers: int = 2
     T: int = 8
     dropout: float = 0.5
-    scaling: str | None = "tent"
+    scaling: str | None = "relative"
+    target_rate: float | None = None
     threshold: float = 0.5
     decay: float = 0.9
     surrogate: str = "atan"
     readout: str = "membrane"
     encoder: str = "repeat"
     lr: float = 0.01
+    first_layer_lr_scale: float = 1.0  # a control: the first layer's step size relative to lr
     weight_decay: float = 5e-4
     epochs: int = 200
     runs: int = 1
@@ -72,6 +76,7 @@ class RunResult:
     test_acc: float
     epoch_time_s: float
     firing: dict[str, Any] | None = None
+    scale: dict[str, Any] | None = None
 
 
 def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs) -> nn.Module:
@@ -101,6 +106,7 @@ def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs)
         threshold=cfg.threshold,
         surrogate=cfg.surrogate,
         readout=cfg.readout,
+        target_rate=cfg.target_rate,
         **{"cached": True, **conv_kwargs},  # cached by default: transductive, one fixed graph
     )
 
@@ -122,7 +128,7 @@ def train_run(
     """Train from fresh parameters; keep the state with the best validation accuracy."""
     torch.manual_seed(seed)
     model.reset_parameters()
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.Adam(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     best = (-1.0, 0.0, 0)
     best_state = None
     start = time.perf_counter()
@@ -142,6 +148,64 @@ def train_run(
     epoch_time = (time.perf_counter() - start) / cfg.epochs
     model.load_state_dict(best_state)
     return RunResult(seed, best[2], best[0], best[1], epoch_time)
+
+
+def param_groups(model: nn.Module, cfg: Config) -> list[dict[str, Any]]:
+    """One optimiser group, or two when the first graph layer's step is scaled (the control
+    that matches an old constant scaling factor on the first layer)."""
+    if cfg.first_layer_lr_scale == 1.0:
+        return [{"params": list(model.parameters())}]
+    first = list(model.convs[0].parameters())
+    ids = {id(p) for p in first}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    return [{"params": first, "lr": cfg.lr * cfg.first_layer_lr_scale}, {"params": rest}]
+
+
+@torch.no_grad()
+def scale_statistics(model: nn.Module, data: Data) -> dict[str, Any] | None:
+    """The synaptic scale f of every scaled graph layer in one eval pass: mean and spread over
+    synapses per step, the spread of the per-synapse time mean (a constant factor shows as a
+    mean != 1 with zero spread), and the spread among the edges that leave one node (zero if
+    the scale were a per-node gain)."""
+    convs = {n: m for n, m in model.named_modules() if isinstance(m, SpikingASConv)}
+    convs = {n: m for n, m in convs.items() if m.scaling.enabled}
+    if not convs:
+        return None
+    scales: dict[str, torch.Tensor] = {}
+
+    def hook(name: str):
+        return lambda module, args, scale: scales.__setitem__(name, scale)
+
+    model.eval()
+    handles = [m.scaling.register_forward_hook(hook(n)) for n, m in convs.items()]
+    try:
+        model(data.x, data.edge_index)
+    finally:
+        for h in handles:
+            h.remove()
+    return {
+        name: _scale_summary(scales[name], conv.adjacency(data.edge_index, None, data.num_nodes))
+        for name, conv in convs.items()
+    }
+
+
+def _scale_summary(scale: torch.Tensor, adj: Adjacency) -> dict[str, Any]:
+    per_synapse = scale.mean(0)  # [E]
+    src = adj.edge_index[0]
+    count = torch.bincount(src, minlength=adj.num_nodes).clamp_min(1)
+    node_mean = torch.zeros(adj.num_nodes).index_add_(0, src, per_synapse) / count
+    within = (per_synapse - node_mean[src]).pow(2)
+    within_std = (torch.zeros(adj.num_nodes).index_add_(0, src, within) / count).sqrt()
+    return {
+        "mean_per_step": scale.mean(1).tolist(),
+        "std_per_step": scale.std(1).tolist(),
+        "mean": float(scale.mean()),
+        "std_over_synapses": float(per_synapse.std()),
+        "std_over_steps": float(scale.std(0).mean()) if scale.shape[0] > 1 else 0.0,
+        "std_within_source": float(within_std[count > 1].mean()),
+        "min": float(scale.min()),
+        "max": float(scale.max()),
+    }
 
 
 @torch.no_grad()
@@ -182,6 +246,7 @@ def run_experiment(
         if score is not None:
             result.val_acc, result.test_acc = score(model, data)
         result.firing = measure_firing(model, data)
+        result.scale = scale_statistics(model, data)
         runs.append(result)
     return runs_report(cfg, model, runs, start)
 
@@ -205,11 +270,26 @@ def runs_report(cfg: Config, model: nn.Module, runs: list[RunResult], start: flo
     }
     if runs[0].firing is not None:
         report.update(firing_means([r.firing for r in runs]))
+    if runs[0].scale is not None:
+        report["scale_by_layer"] = scale_means([r.scale for r in runs])
     return report
 
 
+def scale_means(scales: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """:func:`scale_statistics` averaged over runs (the per-step lists of the first run)."""
+    out = {}
+    for name, first in scales[0].items():
+        out[name] = {
+            k: statistics.fmean(s[name][k] for s in scales)
+            for k in first
+            if not isinstance(first[k], list)
+        }
+        out[name].update({k: v for k, v in first.items() if isinstance(v, list)})
+    return out
+
+
 def firing_means(firing: list[dict[str, Any]]) -> dict[str, float]:
-    """Firing statistics averaged over runs (from :func:`measure_firing` results)."""
+    """Firing statistics averaged over runs (from ``measure_firing`` results)."""
     keys = ("firing_rate_mean", "silent_fraction_mean", "sops", "macs", "ann_macs")
     out = {k: statistics.fmean(f[k] for f in firing) for k in keys}
     out["energy_uj"] = statistics.fmean(f["energy_pj"] for f in firing) / 1e6
@@ -256,6 +336,12 @@ def format_summary(report: dict) -> str:
             f"-> {report['energy_uj']:.2f} µJ; ANN twin {report['ann_macs']:.3g} MAC "
             f"-> {report['ann_energy_uj']:.2f} µJ (45 nm estimate)"
         )
+    for name, st in report.get("scale_by_layer", {}).items():
+        lines.append(
+            f"  {name}: scale f mean {st['mean']:.3f}, spread over synapses "
+            f"{st['std_over_synapses']:.3f}, over steps {st['std_over_steps']:.3f}, among "
+            f"edges of one source {st['std_within_source']:.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -268,7 +354,15 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--epochs", type=int, default=defaults.epochs)
     p.add_argument(
-        "--scaling", default=defaults.scaling, help="tent|homeostatic|gaussian|linear|none"
+        "--scaling",
+        default=defaults.scaling,
+        help="relative|tent|homeostatic|gaussian|linear|none",
+    )
+    p.add_argument(
+        "--target-rate",
+        type=float,
+        default=defaults.target_rate,
+        help="expected firing rate of the hidden spiking layers (default: free)",
     )
     p.add_argument("--T", type=int, default=defaults.T, help="time steps")
     p.add_argument("--hidden", type=int, default=defaults.hidden)
@@ -280,6 +374,12 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
     p.add_argument("--readout", choices=["membrane", "rate"], default=defaults.readout)
     p.add_argument("--encoder", choices=["repeat", "bernoulli"], default=defaults.encoder)
     p.add_argument("--lr", type=float, default=defaults.lr)
+    p.add_argument(
+        "--first-layer-lr-scale",
+        type=float,
+        default=defaults.first_layer_lr_scale,
+        help="the first graph layer's learning rate relative to --lr (a control)",
+    )
     p.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--root", default=None, help="folder with <Name>/raw/ (default: vendored)")

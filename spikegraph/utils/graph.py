@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 __all__ = [
     "HAS_TORCH_SCATTER",
     "CSR",
+    "SynapseTable",
     "Adjacency",
     "prepare_adjacency",
     "spmm",
@@ -86,6 +87,48 @@ class Adjacency(NamedTuple):
     by_target: CSR
     by_source: CSR
     num_nodes: int
+
+
+class SynapseTable(NamedTuple):
+    """Where each synapse (source, target) of a graph keeps its per-edge state: the synapses in
+    slot order plus a sorted key index to find them again in any column order or format."""
+
+    synapses: Tensor  # [2, K] (source, target) of slot k
+    sorted_keys: Tensor  # [K] the keys of the slots, sorted
+    order: Tensor  # [K] the slot of each sorted key
+
+    @classmethod
+    def build(cls, synapses: Tensor) -> SynapseTable:
+        sorted_keys, order = torch.sort(synapse_keys(synapses), stable=True)
+        return cls(synapses, sorted_keys, order)
+
+    def lookup(self, edge_index: Tensor) -> tuple[Tensor, Tensor]:
+        """``(slot, found)`` for every column of ``edge_index`` ``[2, E]`` (slot is arbitrary
+        where ``found`` is ``False``)."""
+        keys = synapse_keys(edge_index)
+        if not len(self.order):
+            return torch.zeros_like(keys), torch.zeros_like(keys, dtype=torch.bool)
+        pos = torch.searchsorted(self.sorted_keys, keys).clamp_(max=len(self.order) - 1)
+        return self.order[pos], self.sorted_keys[pos] == keys
+
+    def slots(self, edge_index: Tensor) -> Tensor:
+        """The slot of every column of ``edge_index`` ``[2, E]``; raises for unknown synapses."""
+        slots, found = self.lookup(edge_index)
+        if not bool(found.all()):
+            missing = int((~found).sum())
+            j, i = edge_index[:, int((~found).nonzero()[0])].tolist()
+            raise ValueError(
+                f"{missing} synapses of this graph (e.g. {j} -> {i}) have no experience in this "
+                f"layer, which knows {len(self.order)} synapses: pass the graph it was trained on "
+                "(any order or format), move_experience() to the new graph, or "
+                "reset_experience() to start afresh"
+            )
+        return slots
+
+
+def synapse_keys(edge_index: Tensor) -> Tensor:
+    """One int64 key per column of ``[2, E]``, equal exactly for equal (source, target) pairs."""
+    return edge_index[1].long() * (1 << 32) + edge_index[0].long()
 
 
 def _csr_layout(row: Tensor, col: Tensor, num_nodes: int) -> CSR:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from spikegraph.events.training import FrameSet
 from spikegraph.models import SpikingMLP
-from spikegraph.tasks.event_classification import FrameSet
 
 
 def tiny_frames(n: int = 48, seed: int = 0) -> FrameSet:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from spikegraph.continual.tasks import make_permutations, permute_frames, permuted_task
-from spikegraph.tasks.event_classification import evaluate
+from spikegraph.events.training import evaluate
 
 from .conftest import tiny_frames, tiny_model
 

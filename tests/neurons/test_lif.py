@@ -118,7 +118,7 @@ def test_get_neuron_and_repr():
     with pytest.raises(ValueError, match="unknown neuron 'izhikevich'"):
         get_neuron("izhikevich")
     assert repr(LIF(decay=0.25, threshold=0.2)) == (
-        "LIF(decay=0.25, threshold=0.2, reset=soft, surrogate=Rectangular(width=1))"
+        "LIF(decay=0.25, threshold=0.2, reset=soft, surrogate=ATan(alpha=2))"
     )
 
 

@@ -32,11 +32,11 @@ def _graph() -> Data:
     return Data(x=x, edge_index=edge_index, edge_weight=weight, num_nodes=N)
 
 
-def _model(num_edges: int) -> SpikingGNN:
+def _model(data: Data) -> SpikingGNN:
     model = SpikingGNN(
         C, 16, 3, T=4, dropout=0.0, threshold=0.5, normalize=False, add_self_loops=False
     )
-    model.reset_experience(num_edges)
+    model.reset_experience(data.edge_index, N)
     return model.train()
 
 
@@ -47,7 +47,7 @@ def _experiences(model: SpikingGNN) -> list[torch.Tensor]:
 @_sampler
 def test_one_batch_of_all_nodes_equals_full_batch():
     data = _graph()
-    full = _model(data.num_edges)
+    full = _model(data)
     mini = copy.deepcopy(full)
     out_full = full(data.x, data.edge_index, data.edge_weight)
     loader = NeighborLoader(data, num_neighbors=[-1, -1], batch_size=N, shuffle=True)
@@ -63,7 +63,7 @@ def test_one_batch_of_all_nodes_equals_full_batch():
 @_sampler
 def test_seed_nodes_and_their_edges_match_full_batch():
     data = _graph()
-    full = _model(data.num_edges)
+    full = _model(data)
     mini = copy.deepcopy(full)
     before = _experiences(full)
     out_full = full(data.x, data.edge_index, data.edge_weight)
@@ -80,13 +80,14 @@ def test_seed_nodes_and_their_edges_match_full_batch():
     outside = torch.ones(data.num_edges, dtype=torch.bool)
     outside[batch.e_id] = False
     assert outside.any()
-    torch.testing.assert_close(exp_mini[outside], before[-1][outside])
+    # (never seen: still nan, the relative shape's "unknown")
+    torch.testing.assert_close(exp_mini[outside], before[-1][outside], equal_nan=True)
 
 
 @_sampler
 def test_subgraph_without_e_id_is_a_clear_error():
     data = _graph()
-    model = _model(data.num_edges)
+    model = _model(data)
     batch = next(iter(NeighborLoader(data, num_neighbors=[-1], batch_size=3)))
     with pytest.raises(ValueError, match="e_id"):
         model(batch.x, batch.edge_index, batch.edge_weight)

@@ -89,9 +89,13 @@ def test_no_scaling_equals_spiking_gcn_by_hand():
 
 
 def hand_scales(x, edge_index, shape):
-    """Per-edge scales f(x_e(t-1)) from the DESIGN recursion, with a zero prior."""
-    src = torch.cat([edge_index[0], torch.arange(x.shape[1])])  # gcn_norm appends self-loops
-    drive = x.abs().mean(-1)[:, src]
+    """Per-edge scales f(x_e(t-1)) from the DESIGN recursion, with a zero prior: the edge is
+    driven by the coincidence a_j(t) a_i(t) of its endpoints' activity."""
+    loops = torch.arange(x.shape[1])
+    src = torch.cat([edge_index[0], loops])  # gcn_norm appends self-loops
+    dst = torch.cat([edge_index[1], loops])
+    a = x.abs().mean(-1)
+    drive = a[:, src] * a[:, dst]
     c, n, scales = torch.zeros(src.numel()), 1.0, []
     for a in drive:
         f = shape(c / n)
@@ -120,7 +124,8 @@ def test_weight_gradient_through_the_neuron_uses_the_surrogate_window():
     edges = torch.tensor([[0, 1], [1, 0]])
     x = torch.tensor([[[1.0, 0.0], [1.0, 1.0]]])  # T = 1: the scale is f(prior) = f(0)
     tent = Tent()
-    conv = SpikingASConv(2, 1, scaling=tent, bias=False, neuron=LIF(threshold=0.1)).eval()
+    neuron = LIF(threshold=0.1, surrogate="rectangular")
+    conv = SpikingASConv(2, 1, scaling=tent, bias=False, neuron=neuron).eval()
     with torch.no_grad():
         conv.lin.weight.copy_(torch.tensor([[0.2, 0.1]]))
     conv(x, edges).sum().backward()

@@ -10,17 +10,29 @@ from spikegraph.synapse import (
     Gaussian,
     Homeostatic,
     Linear,
+    Relative,
     Tent,
     fixed_point,
     get_scaling,
     lipschitz,
 )
 
+REF = 0.3  # the experience a relative shape reads intensities against in these tests
+
+
+def ref_of(shape):
+    return REF if shape.relative else None
+
+
+def f_of(shape, x):
+    """The scale at absolute intensity x (relative shapes read x / REF)."""
+    return shape(x / REF) if shape.relative else shape(x)
+
 
 def iterate_trace_map(shape, x0: float, drive: float, step: float, n: int = 400) -> float:
     x = torch.tensor(x0, dtype=torch.float64)
     for _ in range(n):
-        x = (1 - step) * x + step * (drive * shape(x)).clamp(max=1.0)
+        x = (1 - step) * x + step * (drive * f_of(shape, x)).clamp(max=1.0)
     return float(x)
 
 
@@ -39,8 +51,8 @@ def test_tent_peaks_at_center_and_falls_on_both_sides():
 
 def test_homeostatic_is_neutral_at_target_and_pushes_toward_it():
     h = Homeostatic(target=0.2, alpha=2.0)
-    f = h(torch.tensor([0.0, 0.2, 0.6]))
-    assert torch.allclose(f, torch.tensor([1.4, 1.0, 0.2]))
+    f = h(torch.tensor([0.0, 0.2, 0.5, 0.9]))  # 1 + 2 (0.2 - x), floored at f_min = 0.25
+    assert torch.allclose(f, torch.tensor([1.4, 1.0, 0.4, 0.25]))
 
 
 def test_gaussian_and_linear_formulas():
@@ -61,8 +73,8 @@ def test_fixed_point_solves_its_equation():
     for name in SHAPES:
         shape = get_scaling(name)
         for a in (0.0, 0.2, 0.9):
-            x = fixed_point(shape, a)
-            fx = min(1.0, a * float(shape(torch.tensor(x, dtype=torch.float64))))
+            x = fixed_point(shape, a, reference=ref_of(shape))
+            fx = min(1.0, a * float(f_of(shape, torch.tensor(x, dtype=torch.float64))))
             assert fx == pytest.approx(x, abs=1e-8), (name, a)
 
 
@@ -89,9 +101,9 @@ def test_lipschitz_bound_holds_numerically():
     for name in SHAPES:
         shape = get_scaling(name)
         for a, beta in [(0.3, 1.0), (0.9, 0.5), (1.0, 0.2)]:
-            m = (1 - beta) * x + beta * (a * shape(x)).clamp(max=1.0)
+            m = (1 - beta) * x + beta * (a * f_of(shape, x)).clamp(max=1.0)
             slope = (m.diff() / x.diff()).abs().max()
-            assert slope <= lipschitz(shape, a, beta) + 1e-6, (name, a, beta)
+            assert slope <= lipschitz(shape, a, beta, reference=ref_of(shape)) + 1e-6, (name, a)
 
 
 @settings(max_examples=60, deadline=None)
@@ -104,11 +116,44 @@ def test_lipschitz_bound_holds_numerically():
 )
 def test_trace_map_converges_to_fixed_point_where_it_contracts(name, x0, drive, step):
     shape = get_scaling(name)
-    L = lipschitz(shape, drive, step)
+    L = lipschitz(shape, drive, step, reference=ref_of(shape))
     assume(L < 0.99)  # the documented region (and fast enough)
     n = math.ceil(math.log(1e-9) / math.log(L)) if L > 0 else 1  # Banach: error <= L^n
     x = iterate_trace_map(shape, x0, drive, step, n)
-    assert x == pytest.approx(fixed_point(shape, drive), abs=1e-6)
+    assert x == pytest.approx(fixed_point(shape, drive, reference=ref_of(shape)), abs=1e-6)
+
+
+@pytest.mark.parametrize("sigma", [0.25, 0.5, 1.0, 2.0, 4.0])
+def test_relative_fixed_point_is_the_experience_when_drive_is_as_usual(sigma):
+    """x*/e = sigma (1 + alpha) / (1 + sigma alpha), clipped where f hits its limits."""
+    shape, e = Relative(), 0.02  # a sparse layer: the absolute value of e does not matter
+    x = fixed_point(shape, sigma * e, reference=e)
+    expected = sigma * 2.0 / (1.0 + sigma)  # alpha = 1
+    f = 1.0 + (1.0 - expected)
+    if f < shape.f_min:  # clipped: x* = a f_min
+        expected = sigma * shape.f_min
+    assert x / e == pytest.approx(expected, rel=1e-6)
+    assert fixed_point(shape, e, reference=e) == pytest.approx(e)  # as usual: x* = e, f = 1
+
+
+def test_relative_shape_contracts_disturbances_whatever_the_operating_point():
+    for e in (0.0001, 0.01, 0.2):
+        moved = fixed_point(Relative(), 4 * e, reference=e) / e
+        assert 1.0 < moved < 4.0  # the trace moves less than the drive: x4 -> x2
+        assert lipschitz(Relative(), 2 * e, 0.5, reference=e) < 1.0  # sigma alpha = 2 < 3
+        assert lipschitz(Relative(), 4 * e, 0.5, reference=e) > 1.0  # beyond the bound
+
+
+def test_reference_is_required_exactly_for_relative_shapes():
+    with pytest.raises(ValueError, match="needs the experience reference"):
+        fixed_point(Relative(), 0.1)
+    with pytest.raises(ValueError, match="takes no reference"):
+        lipschitz(Tent(), 0.1, reference=0.5)
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_no_default_shape_switches_a_synapse_off(name):
+    assert get_scaling(name).f_min > 0
 
 
 def test_get_scaling_names_none_and_errors():
@@ -125,4 +170,4 @@ def test_get_scaling_names_none_and_errors():
 def test_shape_rejects_bad_limits_and_repr_names_parameters():
     with pytest.raises(ValueError, match="f_min"):
         Tent(f_min=2.0, f_max=1.0)
-    assert repr(Homeostatic()) == "Homeostatic(f_min=0, f_max=2, target=0.1, alpha=2)"
+    assert repr(Homeostatic()) == "Homeostatic(f_min=0.25, f_max=2, target=0.1, alpha=2)"

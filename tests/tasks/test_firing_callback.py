@@ -28,8 +28,9 @@ def closed_form(a: float) -> float:
 
 
 def features(drive: float, T: int, nodes: int = 3, channels: int = 8) -> torch.Tensor:
-    """Constant input [T, N, C] whose node drive (mean |x| over channels) is ``drive``."""
-    return torch.full((T, nodes, channels), drive)
+    """Constant input [T, N, C] whose edge drive, the coincidence a_j a_i of its endpoints'
+    activity (mean |x| over channels), is ``drive`` on every synapse."""
+    return torch.full((T, nodes, channels), drive**0.5)
 
 
 def run_conv(conv: SpikingASConv, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -46,7 +47,7 @@ def test_predicted_fixed_points_match_the_homeostatic_closed_form():
 
 def test_disturbed_drive_is_called_back_toward_the_closed_form_fixed_point():
     conv = SpikingASConv(8, 4, scaling=SHAPE).eval()
-    synapses = conv.adjacency(EDGES, None, 3).edge_index.shape[1]
+    synapses = conv.adjacency(EDGES, None, 3).edge_index
     clean, disturbed = 0.125, 0.25  # the input intensity doubles at test time
     conv.reset_experience(synapses)
     conv.scaling.experience.fill_(closed_form(clean))  # trained at the clean drive
@@ -63,17 +64,10 @@ def test_disturbed_drive_is_called_back_toward_the_closed_form_fixed_point():
 
 def test_at_the_clean_drive_the_trace_stays_on_its_fixed_point():
     conv = SpikingASConv(8, 4, scaling=SHAPE).eval()
-    conv.reset_experience(conv.adjacency(EDGES, None, 3).edge_index.shape[1])
+    conv.reset_experience(conv.adjacency(EDGES, None, 3).edge_index)
     conv.scaling.experience.fill_(closed_form(0.125))
     record = run_conv(conv, features(0.125, T=6))
     assert torch.allclose(record["transmitted"], torch.tensor(closed_form(0.125)), atol=1e-6)
-
-
-def test_without_scaling_the_transmitted_intensity_follows_the_disturbance():
-    conv = SpikingASConv(8, 4, scaling=None).eval()
-    record = run_conv(conv, features(0.25, T=6))
-    assert torch.equal(record["transmitted"], record["drive"])
-    assert torch.equal(record["scale"], torch.ones_like(record["drive"]))
 
 
 def tiny_graph(nodes: int = 6) -> Data:
@@ -96,22 +90,32 @@ def test_measure_records_firing_per_step_and_first_layer_traces_approach_x_star(
     assert gap[-1] < gap[0] / 5
 
 
-def test_graph_twin_is_exact_and_rebased_experience_follows_the_source_node():
+def test_graph_twin_is_exact_and_rebased_experience_follows_the_synapse():
     data = tiny_graph()
     model = SpikingGNN(5, 8, 3, T=4, scaling=SHAPE, threshold=0.3, cached=True)
     model.train()
-    model(data.x, data.edge_index)  # sizes and fills the experience
+    model(data.x, data.edge_index)  # names the synapses and fills the experience
     model.eval()
     twin = graph_twin(model)
     with torch.no_grad():
         assert torch.equal(twin(data.x, data.edge_index), model(data.x, data.edge_index))
     new_edges = add_edges(data.edge_index, 6, 1.0, 0)
-    rebase_experience(twin, data.edge_index, new_edges, 6)
+    rebase_experience(twin, new_edges, 6)
     conv, old_conv = twin.convs[0], model.convs[0]
-    src = conv.adjacency(new_edges, None, 6).edge_index[0]
-    old_src = old_conv.adjacency(data.edge_index, None, 6).edge_index[0]
-    per_node = dict(zip(old_src.tolist(), old_conv.scaling.experience.tolist(), strict=True))
-    assert conv.scaling.experience.tolist() == [per_node[j] for j in src.tolist()]
+    old = dict(
+        zip(
+            map(tuple, old_conv.synapses.T.tolist()),
+            old_conv.scaling.experience.tolist(),
+            strict=True,
+        )
+    )
+    new = dict(
+        zip(map(tuple, conv.synapses.T.tolist()), conv.scaling.experience.tolist(), strict=True)
+    )
+    assert set(new) > set(old)  # every old synapse is still there, and new ones came
+    assert all(new[k] == v for k, v in old.items())  # each kept its own experience
+    fresh = [v for k, v in new.items() if k not in old]
+    assert fresh and all(v == conv.scaling.experience_init for v in fresh)
 
 
 @pytest.mark.slow

@@ -52,6 +52,8 @@ def test_example_scripts_run_end_to_end(script, dataset, tmp_path, monkeypatch):
         "energy_uj",
         "ann_energy_uj",
         "wall_time_s",
+        "firing_by_layer",
+        "scale_by_layer",
     ):
         assert key in report, key
     assert len(report["test_acc"]) == 2 and 0 <= report["firing_rate_mean"] <= 1
@@ -63,3 +65,33 @@ def test_scaling_none_flag_turns_scaling_off(tmp_path, monkeypatch):
 
     cfg, _ = parse_args(["--scaling", "none"], "Cora")
     assert cfg.scaling is None
+
+
+def test_scale_statistics_show_a_constant_factor_as_one_without_spread(cora):
+    """A shape that is flat over its whole range scales every synapse and step by the same
+    factor: the report must show that factor with zero spread (and the default must not)."""
+    from spikegraph.synapse import Tent
+
+    flat = Tent(f_min=0.7, f_max=0.7)
+    reports = {
+        name: run_experiment(
+            Config(epochs=2, T=3, hidden=16, scaling=shape), cora[0], 7, progress=False
+        )["scale_by_layer"]
+        for name, shape in (("flat", flat), ("relative", "relative"))
+    }
+    for st in reports["flat"].values():
+        assert st["mean"] == pytest.approx(0.7) and st["std_over_synapses"] < 1e-6
+        assert st["std_over_steps"] < 1e-6 and len(st["mean_per_step"]) == 3
+    assert max(st["std_over_synapses"] for st in reports["relative"].values()) > 1e-3
+
+
+def test_first_layer_lr_scale_gives_the_first_layer_its_own_step():
+    from spikegraph.tasks.node_classification import build_model, param_groups
+
+    cfg = Config(first_layer_lr_scale=0.5, lr=0.01)
+    model = build_model(cfg, 10, 3)
+    groups = param_groups(model, cfg)
+    assert groups[0]["lr"] == pytest.approx(0.005) and "lr" not in groups[1]
+    first = {id(p) for p in model.convs[0].parameters()}
+    assert {id(p) for p in groups[0]["params"]} == first
+    assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))

@@ -21,7 +21,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from spikegraph.tasks.event_classification import FrameSet
+from spikegraph.events.training import FrameSet
 
 __all__ = ["Plugin", "Compose"]
 

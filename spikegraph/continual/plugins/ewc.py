@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from spikegraph.continual.plugins.base import Plugin
-from spikegraph.tasks.event_classification import FrameSet
+from spikegraph.events.training import FrameSet
 
 __all__ = ["EWC", "diagonal_fisher"]
 

@@ -2,18 +2,21 @@ r"""The spiking graph convolution with adaptive synaptic scaling."""
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.nn.dense.linear import Linear
 
 from spikegraph.neurons import get_neuron
-from spikegraph.synapse import ScalingShape, SynapticScaling
+from spikegraph.synapse import ScalingShape, SynapticScaling, TargetRate
 from spikegraph.typing import Adj
-from spikegraph.utils.checks import check_sequence
+from spikegraph.utils.checks import check_edge_index, check_sequence
 from spikegraph.utils.graph import (
     HAS_TORCH_SCATTER,
     Adjacency,
+    SynapseTable,
     prepare_adjacency,
     spmm,
     to_edge_index,
@@ -22,6 +25,23 @@ from spikegraph.utils.graph import (
 __all__ = ["SpikingASConv", "node_drive"]
 
 BACKENDS = ("torch", "torch_scatter")
+
+
+def _check_message_passing_args(kwargs: dict) -> None:
+    """``MessagePassing`` arguments the layer would otherwise accept and ignore."""
+    aggr = kwargs.pop("aggr", "add")
+    if aggr not in ("add", "sum"):
+        raise ValueError(
+            f"SpikingASConv sums its synaptic currents; aggr={aggr!r} is not supported (use 'add')"
+        )
+    flow = kwargs.pop("flow", "source_to_target")
+    if flow != "source_to_target":
+        raise ValueError(
+            f"flow={flow!r} is not supported: edges run source -> target; for the reverse "
+            "direction pass the reversed graph (edge_index.flip(0))"
+        )
+    if kwargs:
+        raise TypeError(f"SpikingASConv got unexpected keyword arguments {sorted(kwargs)}")
 
 
 def node_drive(x: Tensor) -> Tensor:
@@ -44,25 +64,51 @@ class SpikingASConv(MessagePassing):
         I_i(t) = \sum_{e = (j \to i)} \hat w_e\, f\bigl(x_e(t-1)\bigr)\, \bigl(W x_j(t)\bigr) + b,
         \qquad s_i(t) = \mathrm{LIF}(I_i(1..t)).
 
-    The trace is driven by :math:`a_j(t)` (:func:`node_drive`) and records the intensity the edge
-    transmitted, :math:`u_e(t) = \min(1, a_j(t) f(x_e(t-1)))`; it is one scalar per edge and step,
-    never a ``[T, E, F]`` tensor. The scale multiplies the weight, so
-    :math:`\partial L/\partial W` carries :math:`f(x_e(t-1))`; the trace itself is detached unless
-    ``trace_grad=True``. The per-edge long-term experience lives in ``self.scaling`` (a
-    :class:`~spikegraph.synapse.SynapticScaling`) and is sized to the graph's synapses (edges plus
-    added self-loops) on the first training call. No other state survives between calls.
+    **The per-edge trace.** An edge is driven by the coincidence of activity at its two ends,
+    :math:`c_e(t) = a_j(t)\, a_i(t)` with :math:`a_n(t)` the fraction of node :math:`n`'s input
+    channels that fire (:func:`node_drive`): the chance that a channel of the source and one of
+    the target are active together. It transmits :math:`u_e(t) = \min(1, c_e(t) f(x_e(t-1)))`,
+    and its trace is the running mean of what it transmitted, started from its experience
+    :math:`e_e` (:mod:`spikegraph.synapse.trace`),
+
+    .. math::
+        x_e(t) = (1 - \beta_t)\, x_e(t-1) + \beta_t \min\bigl(1, c_e(t) f(x_e(t-1))\bigr),
+        \qquad \beta_t = 1 / (t + \rho).
+
+    Two edges leaving one node into targets of different activity therefore carry different
+    traces and scales. For a steady drive the trace converges to the fixed point
+    :math:`x_e^* = \min(1, c_e f(x_e^*))` (:func:`~spikegraph.synapse.fixed_point` with drive
+    :math:`c_e`), where the map contracts (:func:`~spikegraph.synapse.lipschitz` < 1). With the
+    default :class:`~spikegraph.synapse.Relative` shape,
+    :math:`f(x) = \operatorname{clip}(1 + \alpha(1 - x/e_e), 1/2, 2)`, the set point is the
+    edge's own experience: an edge whose endpoints are as active as in training keeps scale 1,
+    one that carries :math:`\sigma` times its usual coincidence settles at
+    :math:`x^*/e_e = \sigma(1+\alpha)/(1+\sigma\alpha)`, which contracts the disturbance
+    (:math:`\times 4 \mapsto \times 1.6`, :math:`\times 1/4 \mapsto \times 0.4`), and the map
+    contracts for :math:`\sigma\alpha < 3`. The trace is one scalar per edge and step, never a
+    ``[T, E, F]`` tensor. The scale multiplies the weight, so :math:`\partial L/\partial W`
+    carries :math:`f(x_e(t-1))`; the trace itself is detached unless ``trace_grad=True``.
+
+    **Experience follows the synapse.** The long-term experience (``self.scaling``, a
+    :class:`~spikegraph.synapse.SynapticScaling`) has one slot per synapse (source, target),
+    edges plus added self-loops, named on the first training call (``self.synapses``). Later
+    calls find each synapse's slot by its endpoints, so the same graph in another column order
+    or format (torch COO/CSR, PyG ``SparseTensor``) gives the same outputs; a graph with
+    synapses the layer does not know raises. No other state survives between calls.
 
     **Mini-batches.** For a subgraph of a larger graph (e.g. from PyG's ``NeighborLoader``),
     pass ``e_id``, the global id of every edge: the experience is then read and updated at those
-    ids, so mini-batch training updates the same per-edge state as full-batch training. Size it
-    first with ``reset_experience(num_edges)`` of the full graph. Every synapse needs a global id,
+    ids, so mini-batch training updates the same per-edge state as full-batch training. Name the
+    full graph's synapses first with ``reset_experience(edge_index)`` (global id ``k`` is its
+    column ``k``); a full-graph call then finds the same slots. Every synapse needs a global id,
     so add self-loops to the full graph (``add_self_loops=False`` here); for the same outputs as
     full batch, normalise the full graph too (``normalize=False`` and its weights ``[e_id]``).
 
     Args:
         in_channels: input channels :math:`C_{in}`.
         out_channels: output channels :math:`C_{out}`.
-        scaling: a shape name (``"tent"``, ``"homeostatic"``, ``"gaussian"``, ``"linear"``), a
+        scaling: a shape name (``"relative"``, the default; ``"tent"``, ``"homeostatic"``,
+            ``"gaussian"``, ``"linear"``: absolute set points), a
             :class:`~spikegraph.synapse.ScalingShape`, or ``None`` to turn scaling off.
         neuron: ``"lif"``, ``"if"``, a neuron module (default ``LIF()``), or ``None`` to return
             the synaptic currents instead of spikes (for a membrane read-out layer).
@@ -79,7 +125,13 @@ class SpikingASConv(MessagePassing):
         cached: keep the normalised adjacency of the first call and reuse it (transductive
             learning on one fixed graph, as ``GCNConv(cached=True)``); the graph is then not
             re-checked on later calls.
-        **kwargs: passed to :class:`torch_geometric.nn.MessagePassing`.
+        target_rate: an expected firing rate for this layer's neurons: every output channel
+            scales its incoming synapses by a gain that training calls adjust until the
+            channel fires at this rate (:class:`~spikegraph.synapse.TargetRate`); ``None``
+            (default) leaves rates free.
+        rate_adaptation: the gain controller's step per training call.
+        **kwargs: ``aggr="add"`` and ``flow="source_to_target"`` only, for code that passes
+            them; any other value or argument raises (the layer would ignore it).
 
     Shapes:
         - input: ``x`` ``[T, N, C_in]`` spikes or currents; ``edge_index`` ``[2, E]`` or a sparse
@@ -98,7 +150,7 @@ class SpikingASConv(MessagePassing):
         in_channels: int,
         out_channels: int,
         *,
-        scaling: str | ScalingShape | None = "tent",
+        scaling: str | ScalingShape | None = "relative",
         neuron: str | nn.Module | None = "lif",
         normalize: bool = True,
         add_self_loops: bool = True,
@@ -109,10 +161,12 @@ class SpikingASConv(MessagePassing):
         trace_grad: bool = False,
         backend: str = "torch",
         cached: bool = False,
+        target_rate: float | None = None,
+        rate_adaptation: float = 0.5,
         **kwargs,
     ) -> None:
-        kwargs.setdefault("aggr", "add")
-        super().__init__(**kwargs)
+        _check_message_passing_args(kwargs)
+        super().__init__(aggr="add", flow="source_to_target", node_dim=-2)
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
         if backend == "torch_scatter" and not HAS_TORCH_SCATTER:
@@ -127,6 +181,11 @@ class SpikingASConv(MessagePassing):
         self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         self.neuron = None if neuron is None else get_neuron(neuron)
+        if target_rate is not None and self.neuron is None:
+            raise ValueError("target_rate needs spiking neurons (neuron=None returns currents)")
+        self.rate = (
+            None if target_rate is None else TargetRate(target_rate, adaptation=rate_adaptation)
+        )
         self.scaling = SynapticScaling(
             scaling,
             decay=trace_decay,
@@ -134,6 +193,10 @@ class SpikingASConv(MessagePassing):
             experience_momentum=experience_momentum,
             trace_grad=trace_grad,
         )
+        self.register_buffer("synapses", torch.empty(2, 0, dtype=torch.long))
+        self.register_buffer("graph_nodes", torch.zeros((), dtype=torch.long))
+        self._table: tuple[Tensor, SynapseTable] | None = None  # built from self.synapses
+        self._slots: tuple[Adjacency, Tensor | None] | None = None  # of the cached graph
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -141,13 +204,55 @@ class SpikingASConv(MessagePassing):
         super().reset_parameters()
         self._cached_adj = None
         self.lin.reset_parameters()
+        if self.rate is not None:
+            self.rate.reset()
         if self.bias is not None:
             nn.init.zeros_(self.bias)
         self.scaling.reset_experience(self.scaling.num_synapses)
 
-    def reset_experience(self, num_synapses: int | None = None) -> None:
-        """Forget the long-term experience, e.g. before moving to another graph."""
-        self.scaling.reset_experience(num_synapses)
+    def reset_experience(
+        self, synapses: Tensor | int | None = None, num_nodes: int | None = None
+    ) -> None:
+        """Forget the long-term experience and the synapses it belongs to.
+
+        Args:
+            synapses: ``None``: the next training call names the synapses (full batch);
+                ``[2, E]`` edge indices: the full graph's synapses for mini-batches with
+                ``e_id`` (global id ``k`` is column ``k``; self-loops and normalisation
+                already applied, see the class docstring); an int: a buffer of that many
+                slots addressed by ``e_id`` only, with no full-graph calls.
+            num_nodes: nodes of the graph of ``synapses`` (default: the largest index + 1).
+        """
+        self._slots = None
+        if isinstance(synapses, Tensor):
+            if num_nodes is None:
+                num_nodes = int(synapses.max()) + 1 if synapses.numel() else 0
+            check_edge_index(synapses, num_nodes)
+            self._name_synapses(synapses, num_nodes)
+            self.scaling.reset_experience(synapses.shape[1])
+            return
+        self._name_synapses(self.synapses.new_empty(2, 0), 0)
+        self.scaling.reset_experience(synapses)
+
+    def _name_synapses(self, synapses: Tensor, num_nodes: int) -> None:
+        self.synapses = synapses.detach().long().clone().to(self.synapses.device)
+        self.graph_nodes.fill_(num_nodes)
+
+    @torch.no_grad()
+    def move_experience(self, edge_index: Adj, num_nodes: int) -> None:
+        """Carry the experience over to another graph (e.g. one with edges added or deleted):
+        every synapse this layer knows keeps its experience, new synapses start fresh. Drops
+        the cached adjacency of ``cached=True``."""
+        self._cached_adj = self._slots = None
+        if self.synapses.shape[1] == 0 or not self.scaling.enabled:
+            self.reset_experience()
+            return
+        new = self.adjacency(edge_index, None, num_nodes).edge_index
+        self._cached_adj = None  # adjacency() cached the new graph: keep the layer unbound
+        slots, found = SynapseTable.build(self.synapses).lookup(new)
+        old = self.scaling.experience
+        self.reset_experience(new, num_nodes)  # fresh entries everywhere ...
+        self.scaling.experience[found] = old[slots[found]]  # ... but for the known synapses
 
     def forward(
         self,
@@ -157,7 +262,12 @@ class SpikingASConv(MessagePassing):
         e_id: Tensor | None = None,
     ) -> Tensor:
         current = self.synaptic_current(x, edge_index, edge_weight, e_id)
-        return current if self.neuron is None else self.neuron(current)
+        if self.neuron is None:
+            return current
+        spikes = self.neuron(current)
+        if self.rate is not None:
+            self.rate.observe(spikes)
+        return spikes
 
     def synaptic_current(
         self,
@@ -186,13 +296,50 @@ class SpikingASConv(MessagePassing):
         repeated = T > 1 and x.stride(0) == 0
         x_in = x[0] if repeated else x
         h = self.lin(x_in)  # [N, C_out] or [T, N, C_out]
+        if self.rate is not None:  # one gain per postsynaptic channel: scale before the sum
+            h = self.rate(h)
+        slots = None
+        if self.scaling.enabled:
+            slots = e_id if e_id is not None else self._experience_slots(adj)
         a = node_drive(x_in if self.scaling.trace_grad else x_in.detach())  # [N] or [T, N]
-        scale = self.scaling(a[..., adj.edge_index[0]].expand(T, -1), index=e_id)  # [T, E]
+        src, dst = adj.edge_index
+        coincidence = a[..., src] * a[..., dst]  # [E] or [T, E]: one scalar per edge
+        # None without a shape; still called so that hooks (e.g. TraceRecorder) see the drive
+        scale = self.scaling(coincidence.expand(T, -1), index=slots)  # [T, E]
         values = adj.weight if scale is None else adj.weight * scale
-        out = spmm(adj, values, h, backend=self.backend)
-        if self.bias is not None:
-            out.add_(self.bias)  # in place: the product's backward does not need its output
+        out = self._propagate(adj, values, h)
+        if self.bias is not None:  # in place: the product's backward does not need its output
+            out.add_(self.bias if self.rate is None else self.rate(self.bias))
         return out.expand(T, N, -1)  # a view over time when every step is the same
+
+    def _propagate(self, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
+        """Sum the weighted messages into every target through PyG's ``propagate()``, so that
+        its hooks and explainers see the layer. Normally ``propagate`` hands the whole product
+        to :meth:`message_and_aggregate` (the CSR path); an explainer's edge mask
+        (``self.explain``) needs per-edge messages, so it then runs :meth:`message` and the
+        sum over the synapses, in synapse order (the input's edges, then the added
+        self-loops, as PyG's explainers expect)."""
+        if self.explain:
+            return self.propagate(adj.edge_index, h=h, values=values, adj=adj)
+        layout, n = adj.by_target, adj.num_nodes
+        with warnings.catch_warnings():  # "CSR support is in beta": only its structure is used
+            warnings.simplefilter("ignore", UserWarning)
+            adj_t = torch.sparse_csr_tensor(
+                layout.rowptr, layout.col, adj.weight[layout.perm], (n, n), check_invariants=False
+            )
+        return self.propagate(adj_t, h=h, values=values, adj=adj)
+
+    def message(self, h_j: Tensor, values: Tensor) -> Tensor:
+        """Per-synapse messages ``[*, E, C_out]``: the source's features times the scaled weight
+        (only while explaining; the CSR path never builds them)."""
+        return h_j * values.unsqueeze(-1)
+
+    def message_and_aggregate(
+        self, adj_t: Tensor, h: Tensor, values: Tensor, adj: Adjacency
+    ) -> Tensor:
+        """The fused product: :func:`~spikegraph.utils.graph.spmm` over the synapses of
+        ``adj`` (``adj_t`` is the same graph as a sparse tensor, for PyG's checks and hooks)."""
+        return spmm(adj, values, h, backend=self.backend)
 
     def adjacency(
         self,
@@ -222,6 +369,44 @@ class SpikingASConv(MessagePassing):
         if self.cached:
             self._cached_adj = adj
         return adj
+
+    def _experience_slots(self, adj: Adjacency) -> Tensor | None:
+        """The experience slot of each synapse of a full-graph call (``None``: call order)."""
+        if self._slots is not None and self._slots[0] is adj:
+            return self._slots[1]
+        if self.synapses.shape[1] == 0:
+            if self.scaling.num_synapses is not None:
+                raise ValueError(
+                    "the experience was sized by a count (reset_experience(n)) and knows no "
+                    "synapses: pass e_id, or name the full graph's synapses with "
+                    "reset_experience(edge_index)"
+                )
+            if self.training:  # the first training call names the synapses: slot = column
+                self._name_synapses(adj.edge_index, adj.num_nodes)
+            return None
+        if adj.num_nodes != int(self.graph_nodes):
+            raise ValueError(
+                f"this layer's experience belongs to a graph of {int(self.graph_nodes)} nodes, "
+                f"but x has {adj.num_nodes}: a sampled subgraph needs e_id (global edge ids); "
+                "for another graph use move_experience() or reset_experience()"
+            )
+        if self._table is None or self._table[0] is not self.synapses:
+            self._table = (self.synapses, SynapseTable.build(self.synapses))
+        slots = self._table[1].slots(adj.edge_index)
+        if slots.numel() == self.synapses.shape[1] and bool(
+            (slots == torch.arange(slots.numel(), device=slots.device)).all()
+        ):
+            slots = None  # the graph as it was named: no gather needed
+        if self.cached:
+            self._slots = (adj, slots)
+        return slots
+
+    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:  # noqa: ANN001
+        saved = state_dict.get(prefix + "synapses")
+        if saved is not None and saved.shape != self.synapses.shape:
+            self.synapses = torch.empty_like(saved, device=self.synapses.device)
+        self._table = self._slots = None  # rebuilt from the loaded synapses
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def _check_global_ids(self, edge_index: Adj, e_id: Tensor) -> None:
         if not isinstance(edge_index, Tensor) or edge_index.is_sparse or edge_index.dim() != 2:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from spikegraph.events.training import FrameSet, evaluate, load_frames, train_epoch
 from spikegraph.models import SpikingMLP
-from spikegraph.tasks.event_classification import FrameSet, evaluate, load_frames, train_epoch
 
 
 def test_load_frames_spreads_a_limited_subset_over_labels(shared_datasets):

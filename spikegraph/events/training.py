@@ -1,6 +1,7 @@
 """Frame-sequence classification: load an event dataset into memory, train, evaluate.
 
-Shared by the N-MNIST experiments. A split is held as one ``uint8`` tensor of event counts
+The training loop of the event-data experiments and of :mod:`spikegraph.continual` (which sits
+beside :mod:`spikegraph.events`, below the experiment pipelines of :mod:`spikegraph.tasks`). A split is held as one ``uint8`` tensor of event counts
 ``[N, T, 2, H, W]`` (counts above 255 are clipped; N-MNIST frames stay far below), which
 keeps 60,000 samples at ``T = 10`` in about 1.4 GB; batches are cast to float on the fly.
 """

@@ -1,0 +1,671 @@
+"""Results tables built from the JSON under ``results/`` and ``benchmarks/results/``.
+
+Every table in the guides and the summary table in ``README.md`` come from here, so no number
+is typed by hand twice. Three ways in:
+
+- in a guide (MyST): a ``results-table`` directive, e.g. ``{results-table} node_classification``;
+- ``python docs/_ext/results_tables.py NAME`` prints a table as Markdown (``--list`` names them);
+- ``python docs/_ext/results_tables.py --readme`` rewrites the summary between the
+  ``<!-- results-summary -->`` markers of ``README.md`` (``tests/test_readme.py`` checks that it
+  is up to date).
+
+A missing or unreadable JSON file raises :class:`ResultsError` naming the file and the command
+that writes it; the Sphinx build then fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+README_START = "<!-- results-summary -->"
+README_END = "<!-- /results-summary -->"
+
+# The command that writes each results folder, for the error message when a file is missing.
+WRITERS = {
+    "results/node_classification": "python examples/cora.py / citeseer.py --runs 10 --json ...",
+    "results/firing_callback": "python examples/firing_callback.py",
+    "results/nmnist_robustness": "python examples/nmnist_robustness.py",
+    "results/nmnist_robustness_12ep": "python examples/nmnist_robustness.py --epochs 12 --out ...",
+    "results/nmnist_continual": "python examples/nmnist_continual.py",
+    "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
+}
+
+
+class ResultsError(RuntimeError):
+    """A results file is missing, unreadable or lacks a field a table needs."""
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    sources: list[Path] = field(default_factory=list)
+    align: str = ""  # one of "l"/"r" per column; empty: all left
+
+    def markdown(self) -> str:
+        aligns = self.align or "l" * len(self.header)
+        rule = ["---:" if a == "r" else "---" for a in aligns]
+        lines = [self.header, rule, *self.rows]
+        return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+def load(relpath: str) -> dict:
+    """Read one JSON file of the repository, with an error that says how to recreate it."""
+    path = REPO / relpath
+    if not path.is_file():
+        folder = str(Path(relpath).parent)
+        hint = WRITERS.get(folder, "the script that writes it")
+        raise ResultsError(f"results file {relpath} is missing; it is written by `{hint}`")
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"results file {relpath} cannot be read: {exc}") from exc
+
+
+def _get(report: dict, relpath: str, *keys):
+    value = report
+    for key in keys:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            path = "".join(f"[{k!r}]" for k in keys)
+            raise ResultsError(f"results file {relpath} has no {path}") from None
+    return value
+
+
+def _import_path(name: str, relpath: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / relpath)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _parse_markdown(text: str) -> tuple[list[str], list[list[str]]]:
+    cells = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in text.strip().splitlines()
+    ]
+    return cells[0], cells[2:]
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return f"{100 * x:.{digits}f}"
+
+
+def _points(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+# --- node classification -------------------------------------------------------------------------
+
+NODE_FILES = [
+    f"results/node_classification/{d}_{m}.json"
+    for d in ("citeseer", "cora")
+    for m in ("gcn", "snn_relative", "snn_none", "snn_none_lr051")
+]
+
+
+def node_classification() -> Table:
+    """Planetoid public split, 10 seeds: the row format of ``examples/results_table.py``."""
+    reports = {relpath: load(relpath) for relpath in NODE_FILES}
+    fmt = _import_path("_results_table", "examples/results_table.py")
+    rows = []
+    for relpath, report in reports.items():
+        try:
+            rows.append(_parse_markdown("|h|\n|-|\n" + fmt.row(report))[1][0])
+        except KeyError as exc:
+            raise ResultsError(f"results file {relpath} has no field {exc}") from None
+    header = [
+        "dataset",
+        "model",
+        "T",
+        "test acc. % (mean ± std)",
+        "seeds",
+        "firing rate",
+        "ops per forward",
+        "energy µJ",
+        "ms / epoch",
+    ]
+    return Table(header, rows, [REPO / p for p in NODE_FILES], "llllrrlrr")
+
+
+def node_scale() -> Table:
+    """The synaptic scale f per layer of the default model (mean over seeds): a constant factor
+    shows as zero spread, a per-node gain as zero spread among the edges of one source."""
+    rows = []
+    for d in ("cora", "citeseer"):
+        relpath = f"results/node_classification/{d}_snn_relative.json"
+        report = load(relpath)
+        for layer, st in _get(report, relpath, "scale_by_layer").items():
+            rows.append(
+                [
+                    report["config"]["dataset"],
+                    layer.removesuffix(".scaling"),
+                    f"{st['mean']:.3f}",
+                    f"{st['min']:.2f} – {st['max']:.2f}",
+                    f"{st['std_over_synapses']:.3f}",
+                    f"{st['std_within_source']:.3f}",
+                    f"{st['std_over_steps']:.3f}",
+                    " ".join(f"{m:.3f}" for m in st["mean_per_step"]),
+                ]
+            )
+    header = [
+        "dataset",
+        "layer",
+        "mean f",
+        "range",
+        "spread over synapses",
+        "among edges of one source",
+        "over steps",
+        "mean per step (first seed)",
+    ]
+    return Table(header, rows, [], "llrrrrrl")
+
+
+# --- firing-rate study (Cora) --------------------------------------------------------------------
+
+FC_SUMMARY = "results/firing_callback/summary.json"
+FC_ROBUSTNESS = "results/firing_callback/robustness.json"
+
+
+def _disturbance(perturbation: str, level: float) -> str:
+    if perturbation == "intensity":
+        return f"intensity ×{level:g}"
+    share = f"{100 * level:g} %"
+    return {
+        "flip": f"{share} feature bits flipped",
+        "drop_edges": f"{share} edges deleted",
+        "add_edges": f"{share} random edges added",
+    }.get(perturbation, f"{perturbation} {level:g}")
+
+
+def firing_callback() -> Table:
+    """Distance of the hidden layer's final-step rate from the undisturbed one."""
+    report = load(FC_SUMMARY)
+    rows = []
+    for row in _get(report, FC_SUMMARY, "callback_table"):
+        closer = "scaling" if row["scaling_closer"] else "none"
+        rows.append(
+            [
+                _disturbance(row["perturbation"], row["level"]),
+                f"{row['scaling_distance_final']:.3f}",
+                f"{row['none_distance_final']:.3f}",
+                closer,
+            ]
+        )
+    header = ["disturbance", "scaling", "none", "closer to undisturbed"]
+    return Table(header, rows, [REPO / FC_SUMMARY], "lrrl")
+
+
+def firing_robustness() -> Table:
+    """Test-accuracy gain of scaling over none under graph perturbations (5 seeds)."""
+    from spikegraph.utils.perturb import CLEAN_LEVEL
+
+    report = load(FC_ROBUSTNESS)
+    summary = load(FC_SUMMARY)
+    perturbations = _get(report, FC_ROBUSTNESS, "perturbations")
+    levels = _get(report, FC_ROBUSTNESS, "levels")
+    names = {
+        "flip": "feature bit flips",
+        "drop_edges": "edge deletion",
+        "add_edges": "random edge insertion",
+        "intensity": "input intensity",
+    }
+    rows = []
+    for name, result in perturbations.items():
+        lv = levels[name]
+        disturbed = [
+            (g, level)
+            for g, level in zip(result["gain"], lv, strict=True)
+            if level != CLEAN_LEVEL[name]
+        ]
+        best_gain, best_level = max(disturbed)
+        span = (
+            f"×{lv[0]:g} … ×{lv[-1]:g}"
+            if name == "intensity"
+            else f"{100 * min(x for x in lv if x):g} … {100 * lv[-1]:g} %"
+        )
+        where = f"×{best_level:g}" if name == "intensity" else f"{100 * best_level:g} %"
+        rows.append(
+            [
+                f"{names.get(name, name)} ({span})",
+                _points(result["gain_mean_disturbed"]),
+                f"{_points(best_gain)} at {where}",
+                _points(result["gain_mean_disturbed"] - result["clean_gain"]),
+            ]
+        )
+    clean = _get(summary, FC_SUMMARY, "clean_test_acc_mean")
+    clean_gap = clean["scaling"] - clean["none"]
+    overall = _get(report, FC_ROBUSTNESS, "gain_mean_disturbed")
+    rows.append(["all disturbed levels", _points(overall), "–", _points(overall - clean_gap)])
+    header = [
+        "perturbation (levels)",
+        "mean gain, points",
+        "largest gain",
+        f"beyond the clean gap ({_points(clean_gap)})",
+    ]
+    return Table(header, rows, [REPO / FC_ROBUSTNESS, REPO / FC_SUMMARY], "lrrr")
+
+
+# --- N-MNIST robustness ----------------------------------------------------------------------------
+
+NR_RUNS = {
+    "results/nmnist_robustness/nmnist_robustness.json": "5 epochs",
+    "results/nmnist_robustness_12ep/nmnist_robustness.json": "12 epochs",
+}
+SET_NAMES = {"sim_test": "simulated", "real_test": "real"}
+
+
+def nmnist_robustness() -> Table:
+    """Mean accuracy over all perturbed levels, scaling against the baseline."""
+    rows, sources = [], []
+    for relpath, epochs in NR_RUNS.items():
+        report = load(relpath)
+        sources.append(REPO / relpath)
+        clean = _get(report, relpath, "summary", "clean_acc")
+        sizes = _get(report, relpath, "sizes")
+        for set_name, label in SET_NAMES.items():
+            s = _get(report, relpath, "summary", set_name, "overall")
+            rows.append(
+                [
+                    f"{label} ({sizes[set_name]:,}), {epochs}",
+                    f"{_pct(clean['scaling'][set_name])} / {_pct(clean['baseline'][set_name])}",
+                    f"{_pct(s['scaling'])} / {_pct(s['baseline'])}",
+                    f"{s['gain_points']:+.1f} points",
+                    f"{s['gain_relative_pct']:+.1f} %",
+                    f"{s['beyond_clean_points']:+.1f} points",
+                ]
+            )
+    header = [
+        "test set",
+        "clean: scaling / baseline",
+        "perturbed: scaling / baseline",
+        "gain",
+        "relative",
+        "beyond the clean gap",
+    ]
+    return Table(header, rows, sources, "lllrrr")
+
+
+def nmnist_perturbations() -> Table:
+    """Per perturbation (5-epoch run): mean perturbed accuracy and the gain beyond the clean gap."""
+    relpath = next(iter(NR_RUNS))
+    report = load(relpath)
+    header = ["perturbation"]
+    per_set = {}
+    for set_name, label in SET_NAMES.items():
+        per_set[set_name] = _get(report, relpath, "summary", set_name, "per_perturbation")
+        header += [f"{label}: scaling / baseline", f"{label}: beyond the clean gap"]
+    rows = []
+    for name in per_set["sim_test"]:
+        row = [name.replace("_", "-")]
+        for set_name in SET_NAMES:
+            p = per_set[set_name][name]
+            row += [
+                f"{_pct(p['scaling'])} / {_pct(p['baseline'])}",
+                f"{p['beyond_clean_points']:+.1f}",
+            ]
+        rows.append(row)
+    return Table(header, rows, [REPO / relpath], "llrlr")
+
+
+# --- continual learning ----------------------------------------------------------------------------
+
+CL_FILE = "results/nmnist_continual/nmnist_continual.json"
+
+
+def _continual(set_name: str) -> Table:
+    from spikegraph.tasks.nmnist_continual import format_table
+
+    report = load(CL_FILE)
+    _get(report, CL_FILE, "summary", set_name)
+    header, rows = _parse_markdown(format_table(report, set_name))
+    return Table(header, rows, [REPO / CL_FILE], "llrrlll")
+
+
+def nmnist_continual_sim() -> Table:
+    """Permuted N-MNIST, simulated test set (the table of ``examples/nmnist_continual.py``)."""
+    return _continual("sim_test")
+
+
+def nmnist_continual_real() -> Table:
+    """Permuted N-MNIST, the 100 real test recordings."""
+    return _continual("real_test")
+
+
+# --- OGB / large graphs ----------------------------------------------------------------------------
+
+ARXIV_FILES = {
+    "benchmarks/results/arxiv_scale.json": "arxiv-sized",
+    "benchmarks/results/arxiv_scale_minibatch.json": "arxiv-sized, mini-batch",
+    "benchmarks/results/arxiv_scale_quick.json": "20k nodes, same generator",
+}
+
+
+def arxiv_scale() -> Table:
+    """``benchmarks/arxiv_scale.py``: accuracy, CPU time per epoch and memory per model."""
+    rows, sources = [], []
+    for relpath, graph in ARXIV_FILES.items():
+        report = load(relpath)
+        sources.append(REPO / relpath)
+        for v in _get(report, relpath, "variants"):
+            model = "GCN (ANN)" if v["model"] == "gcn" else f"SNN, T = {v['T']}"
+            rows.append(
+                [
+                    graph,
+                    model,
+                    str(v["epochs"]),
+                    f"{_pct(v['test_acc'])} %",
+                    f"{v['epoch_cpu_s']:.3g} s",
+                    f"{v['peak_rss_train_mib']:,.0f} MiB",
+                ]
+            )
+    header = ["graph", "model", "epochs", "test acc.", "epoch CPU time", "peak RSS in training"]
+    return Table(header, rows, sources, "llrrrr")
+
+
+# --- performance -------------------------------------------------------------------------------------
+
+SC_FILE = "benchmarks/results/spiking_conv.json"
+SC_THP_FILE = "benchmarks/results/spiking_conv_thp.json"  # THP_MEM_ALLOC_ENABLE=1, no sweeps
+RATIO_NAMES = {
+    "(a)/(c)": "spiking vs ANN x T",
+    "(a)/(b)": "price of scaling, repeated input",
+    "(a)/(b), rate-coded input": "price of scaling, rate-coded input",
+    "(d)/(a)": "research loop vs ours",
+    "(e)/(a)": "torch-scatter vs CSR",
+}
+GRAPH_NAMES = {"cora": "Cora", "arxiv": "arxiv-sized"}
+
+
+def _met(value: float, target: str) -> str:
+    op, _, bound = target.partition(" ")
+    if op == "<=":
+        return "met" if value <= float(bound) else "not met"
+    if op == ">=":
+        return "met" if value >= float(bound) else "not met"
+    return "–"
+
+
+def performance_ratios(relpath: str = SC_FILE) -> Table:
+    """The ratios of ``benchmarks/spiking_conv.py``, each measured side by side in one run."""
+    report = load(relpath)
+    graphs = _get(report, relpath, "graphs")
+    header, columns = ["ratio"], []
+    for graph, result in graphs.items():
+        header += [GRAPH_NAMES.get(graph, graph), "target"]
+        columns.append({name: (value, target) for name, value, target in result["ratios"]})
+    rows = []
+    for name in columns[0]:
+        row = [f"{name.split(',')[0]} {RATIO_NAMES.get(name, '')}".strip()]
+        for column in columns:
+            value, target = column[name]
+            shown = target.replace("<=", "≤").replace(">=", "≥")
+            row += [f"{value:.2f}", "–" if target == "-" else f"{shown}: {_met(value, target)}"]
+        rows.append(row)
+    return Table(header, rows, [REPO / relpath], "l" + "rl" * len(columns))
+
+
+VARIANT_NAMES = {
+    "a": "(a) SpikingASConv, tent",
+    "b": "(b) SpikingASConv, scaling=None",
+    "c": "(c) GCNConv ANN x T",
+    "d": "(d) per-step GCNConv + LIF loop",
+    "e": "(e) (a) with torch-scatter",
+}
+
+
+def performance_variants(relpath: str = SC_FILE) -> Table:
+    """Forward + backward time and peak memory of each variant, per graph."""
+    report = load(relpath)
+    graphs = _get(report, relpath, "graphs")
+    header = ["variant"]
+    for graph in graphs:
+        name = GRAPH_NAMES.get(graph, graph)
+        header += [f"{name}: fwd+bwd", f"{name}: peak memory"]
+    keys = list(next(iter(graphs.values()))["time_s"])
+    rows = []
+    for key in keys:
+        v, rate = key.split(":")[0], key.endswith(":rate")
+        row = [VARIANT_NAMES.get(v, v) + (", rate-coded input" if rate else "")]
+        for result in graphs.values():
+            seconds = result["time_s"][key]
+            row.append(f"{1000 * seconds:.1f} ms" if seconds < 1 else f"{seconds:.2f} s")
+            peak = result["peak_mib"].get(key)
+            row.append("–" if peak is None else f"{peak:,.0f} MiB")
+        rows.append(row)
+    return Table(header, rows, [REPO / relpath], "l" + "rr" * len(graphs))
+
+
+def performance_scaling() -> Table:
+    """(a) at arxiv size against the number of steps T."""
+    report = load(SC_FILE)
+    rows = [
+        [str(T), f"{r['time_s']:.2f} s", f"{r['peak_mib'] / 1024:.1f} GiB"]
+        for T, r in _get(report, SC_FILE, "scaling_T", "arxiv").items()
+    ]
+    return Table(["T", "fwd+bwd", "peak memory"], rows, [REPO / SC_FILE], "rrr")
+
+
+def performance_edges() -> Table:
+    """(a) at arxiv size (169,343 nodes, T = 4) against the number of edges."""
+    report = load(SC_FILE)
+    rows = [
+        [f"{int(e):,}", f"{s:.2f} s"] for e, s in _get(report, SC_FILE, "scaling_edges").items()
+    ]
+    return Table(["edges", "fwd+bwd"], rows, [REPO / SC_FILE], "rr")
+
+
+# --- the README summary ------------------------------------------------------------------------------
+
+
+def summary() -> Table:
+    """One line per experiment, with a link to its guide (for README.md)."""
+
+    def node(dataset: str, model: str) -> dict:
+        return load(f"results/node_classification/{dataset}_{model}.json")
+
+    def acc(report: dict) -> str:
+        return f"{_pct(report['test_acc_mean'], 2)} ± {_pct(report['test_acc_std'], 2)}"
+
+    guide = "docs/guides/{}.md"
+    rows = []
+    for dataset, label in (("cora", "Cora"), ("citeseer", "CiteSeer")):
+        tent, none, gcn = (
+            node(dataset, "snn_relative"),
+            node(dataset, "snn_none"),
+            node(dataset, "gcn"),
+        )
+        rows.append(
+            [
+                f"{label}: test accuracy %, 10 seeds, T = {tent['config']['T']}",
+                acc(tent),
+                acc(none),
+                f"GCN {acc(gcn)}",
+                f"[node classification]({guide.format('node_classification')})",
+            ]
+        )
+    tent, none = node("cora", "snn_relative"), node("cora", "snn_none")
+    rows.append(
+        [
+            "Cora: mean firing rate",
+            f"{tent['firing_rate_mean']:.3f}",
+            f"{none['firing_rate_mean']:.3f}",
+            "–",
+            f"[node classification]({guide.format('node_classification')})",
+        ]
+    )
+    fc = load(FC_ROBUSTNESS)
+    fc_summary = load(FC_SUMMARY)
+    clean = fc_summary["clean_test_acc_mean"]
+    rows.append(
+        [
+            "Cora under graph perturbations: accuracy gain, points",
+            _points(fc["gain_mean_disturbed"]),
+            "–",
+            f"clean gap {_points(clean['scaling'] - clean['none'])}",
+            f"[firing-rate study]({guide.format('firing_study')})",
+        ]
+    )
+    nr_path = next(iter(NR_RUNS))
+    nr = load(nr_path)
+    overall = nr["summary"]["sim_test"]["overall"]
+    nr_clean = nr["summary"]["clean_acc"]
+    rows.append(
+        [
+            "N-MNIST under 7 perturbations: accuracy % (simulated test set)",
+            _pct(overall["scaling"]),
+            _pct(overall["baseline"]),
+            f"clean {_pct(nr_clean['scaling']['sim_test'])} / {_pct(nr_clean['baseline']['sim_test'])}",
+            f"[N-MNIST robustness]({guide.format('nmnist_robustness')})",
+        ]
+    )
+    cl = load(CL_FILE)["summary"]["sim_test"]
+    tasks = load(CL_FILE)["config"]["tasks"]
+    for method, label in (("finetune", "fine-tuning"), ("ewc", "EWC")):
+        rows.append(
+            [
+                f"permuted N-MNIST, {tasks} tasks, {label}: final ACC %",
+                _pct(cl[method]["acc_scaling"]),
+                _pct(cl[method]["acc_none"]),
+                "–",
+                f"[continual learning]({guide.format('continual')})",
+            ]
+        )
+    sc = load(SC_FILE)["graphs"]["arxiv"]["time_s"]
+    rows.append(
+        [
+            "2-layer forward + backward, arxiv-sized graph, T = 8",
+            f"{sc['a']:.1f} s",
+            f"{sc['b']:.1f} s",
+            f"per-step GCNConv + LIF loop {sc['d']:.1f} s",
+            f"[performance]({guide.format('performance')})",
+        ]
+    )
+    header = ["result", "with scaling", "scaling off", "reference", "guide"]
+    return Table(header, rows, [], "lrrll")
+
+
+TABLES: dict[str, Callable[[], Table]] = {
+    "node_classification": node_classification,
+    "node_scale": node_scale,
+    "firing_callback": firing_callback,
+    "firing_robustness": firing_robustness,
+    "nmnist_robustness": nmnist_robustness,
+    "nmnist_perturbations": nmnist_perturbations,
+    "nmnist_continual_sim": nmnist_continual_sim,
+    "nmnist_continual_real": nmnist_continual_real,
+    "arxiv_scale": arxiv_scale,
+    "performance_ratios": performance_ratios,
+    "performance_variants": performance_variants,
+    "performance_ratios_thp": lambda: performance_ratios(SC_THP_FILE),
+    "performance_variants_thp": lambda: performance_variants(SC_THP_FILE),
+    "performance_scaling": performance_scaling,
+    "performance_edges": performance_edges,
+    "summary": summary,
+}
+
+
+def readme_with_summary(text: str) -> str:
+    """``text`` (README.md) with the generated summary between its markers."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ResultsError(f"README.md lacks the {README_START} ... {README_END} markers")
+    block = f"{README_START}\n{summary().markdown()}\n"
+    return text[:start] + block + text[end:]
+
+
+# --- Sphinx ------------------------------------------------------------------------------------------
+
+
+def setup(app):
+    from docutils import nodes
+    from sphinx.util.docutils import SphinxDirective
+
+    class ResultsTable(SphinxDirective):
+        """``.. results-table:: NAME``: the table ``TABLES[NAME]`` with its source files."""
+
+        required_arguments = 1
+        has_content = False
+
+        def run(self):
+            name = self.arguments[0]
+            if name not in TABLES:
+                raise self.error(f"unknown results table {name!r}; known: {', '.join(TABLES)}")
+            try:
+                table = TABLES[name]()
+            except ResultsError as exc:
+                raise self.error(str(exc)) from None
+            for path in table.sources:
+                self.env.note_dependency(str(path))
+            return [_table_node(table), _source_node(table)]
+
+    def _cell(text: str):
+        entry = nodes.entry()
+        entry += nodes.paragraph(text=text)
+        return entry
+
+    def _table_node(table: Table):
+        node = nodes.table(classes=["results-table"])
+        group = nodes.tgroup(cols=len(table.header))
+        node += group
+        for _ in table.header:
+            group += nodes.colspec(colwidth=1)
+        head = nodes.thead()
+        row = nodes.row()
+        for text in table.header:
+            row += _cell(text)
+        head += row
+        group += head
+        body = nodes.tbody()
+        for cells in table.rows:
+            row = nodes.row()
+            for text in cells:
+                row += _cell(text)
+            body += row
+        group += body
+        return node
+
+    def _source_node(table: Table):
+        para = nodes.paragraph(classes=["results-source"])
+        para += nodes.Text("Generated from ")
+        for i, path in enumerate(table.sources):
+            if i:
+                para += nodes.Text(", ")
+            para += nodes.literal(text=str(path.relative_to(REPO)))
+        para += nodes.Text(".")
+        return para
+
+    app.add_directive("results-table", ResultsTable)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", nargs="?", help="a table to print as Markdown")
+    parser.add_argument("--list", action="store_true", help="name the tables")
+    parser.add_argument("--readme", action="store_true", help="rewrite README.md's summary")
+    args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(TABLES))
+    elif args.readme:
+        path = REPO / "README.md"
+        path.write_text(readme_with_summary(path.read_text()))
+    elif args.name in TABLES:
+        print(TABLES[args.name]().markdown())
+    else:
+        parser.error("give a table name, --list or --readme")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    sys.exit(main())
