@@ -10,6 +10,16 @@ python examples/ogbn_arxiv.py --name ogbn-cora --root ../shared/datasets/ogbn_co
 python -m spikegraph.datasets.synthetic --out /data/arxiv_like                # arxiv-sized stand-in
 python examples/ogbn_arxiv.py --name ogbn-arxiv-synthetic --root /data/arxiv_like \
     --meta /data/arxiv_like/meta_dict.json
+
+Mini-batches (NeighborLoader, per-edge experience at global edge ids), in one process or
+data-parallel over the processes torchrun starts (docs/guides/distributed.md):
+
+python examples/ogbn_arxiv.py --minibatch --batch-size 1024 --num-neighbors 10 10 ...
+export TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1  # restarts reconnect reliably (pytorch#135712)
+torchrun --standalone --nproc-per-node=2 --max-restarts=3 examples/ogbn_arxiv.py \
+    --minibatch --distributed --checkpoint runs/arxiv.pt --resume ...
+torchrun --nnodes=2 --nproc-per-node=2 --rdzv-backend=c10d --rdzv-endpoint=HOST:29400 \
+    --rdzv-id=arxiv-1 examples/ogbn_arxiv.py --minibatch --distributed ...   # on every machine
 """
 
 from spikegraph.tasks.ogb_node import main

@@ -24,6 +24,7 @@ seen, and takes the mean drive of that call: a new synapse starts "as usual", at
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -56,6 +57,12 @@ class SynapticScaling(nn.Module):
     """
 
     experience: Tensor
+    #: Optional ``(values, index, count) -> (values, index)`` through which every training call's
+    #: write to the experience passes: ``values`` ``[K]`` are the entries' new values (after this
+    #: call's fill-in of unseen entries and its update), ``index`` names them (``None``: all) and
+    #: ``count`` is the number of intensities per synapse behind the update. A data-parallel run
+    #: sets :class:`spikegraph.distributed.ExperienceSync` here to combine all ranks' writes.
+    update_reducer: Callable[..., tuple[Tensor, Tensor | None]] | None = None
 
     def __init__(
         self,
@@ -180,11 +187,15 @@ class SynapticScaling(nn.Module):
     def _update_experience(self, intensity: Tensor, index: Tensor | None = None) -> None:
         mean = intensity.detach().reshape(-1, intensity.shape[-1]).mean(0)
         mean = mean.to(self.experience.dtype)
+        old = self.experience if index is None else self.experience[index]
+        new = old.lerp(mean, self.experience_momentum)
+        if self.update_reducer is not None:
+            count = intensity.numel() // max(intensity.shape[-1], 1)  # values per synapse
+            new, index = self.update_reducer(new, index, count)
         if index is None:
-            self.experience.lerp_(mean, self.experience_momentum)
+            self.experience.copy_(new)
         else:
-            old = self.experience[index]
-            self.experience[index] = old.lerp(mean, self.experience_momentum)
+            self.experience[index] = new
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
         saved = state_dict.get(prefix + "experience")

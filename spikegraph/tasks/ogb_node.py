@@ -7,6 +7,13 @@ firing statistics are those of :mod:`spikegraph.tasks.node_classification`.
 
     python examples/ogbn_arxiv.py                                  # downloads ogbn-arxiv
     python examples/ogbn_arxiv.py --root DIR --meta DIR/meta_dict.json --name my-dataset
+
+``--minibatch`` trains on ``NeighborLoader`` subgraphs instead
+(:mod:`spikegraph.tasks.minibatch`), and ``--distributed`` spreads them over the processes that
+``torchrun`` starts (:mod:`spikegraph.distributed`; see ``docs/guides/distributed.md``)::
+
+    torchrun --standalone --nproc-per-node=2 examples/ogbn_arxiv.py --minibatch --distributed \
+        --checkpoint ckpt.pt --resume
 """
 
 from __future__ import annotations
@@ -17,10 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.distributed as dist
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from spikegraph.datasets.ogb import load_ogb_node, ogb_evaluator, symmetrize
+from spikegraph.distributed import DistContext, init_distributed, main_process_first
+from spikegraph.tasks.minibatch import run_minibatch_experiment
 from spikegraph.tasks.node_classification import Config, format_summary, run_experiment
 
 __all__ = ["ogb_node_data", "evaluate", "run_ogb_experiment", "parse_args", "main"]
@@ -61,9 +71,19 @@ def evaluate(model: nn.Module, data: Data, evaluator: Any) -> dict[str, float]:
 
 
 def run_ogb_experiment(
-    cfg: Config, data: Data, num_classes: int, evaluator: Any, progress: bool = True
-) -> dict:
-    """``cfg.runs`` seeds; per run the state at best validation, scored by the Evaluator."""
+    cfg: Config,
+    data: Data,
+    num_classes: int,
+    evaluator: Any,
+    progress: bool = True,
+    minibatch: dict[str, Any] | None = None,
+) -> dict | None:
+    """``cfg.runs`` seeds; per run the state at best validation, scored by the Evaluator.
+
+    ``minibatch``, if given, holds the keyword arguments of
+    :func:`~spikegraph.tasks.minibatch.run_minibatch_experiment` (``batch_size``, ``ctx``,
+    ``checkpoint``, ...) and trains on sampled subgraphs; in a distributed run only rank 0
+    returns the report, the others ``None``."""
     if evaluator.eval_metric != "acc":
         raise ValueError(
             f"only single-label classification ('acc') is supported, not {evaluator.eval_metric!r}"
@@ -73,7 +93,14 @@ def run_ogb_experiment(
         scores = evaluate(model, data, evaluator)
         return scores["valid"], scores["test"]
 
-    report = run_experiment(cfg, data, num_classes, progress, score=evaluator_score)
+    if minibatch is None:
+        report = run_experiment(cfg, data, num_classes, progress, score=evaluator_score)
+    else:
+        report = run_minibatch_experiment(
+            cfg, data, num_classes, score=evaluator_score, progress=progress, **minibatch
+        )
+        if report is None:
+            return None
     report["evaluator"] = {"name": evaluator.name, "metric": evaluator.eval_metric}
     report["graph"] = {
         "num_nodes": data.num_nodes,
@@ -112,7 +139,29 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--json", type=Path, default=None, help="write the full report here")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    mb = p.add_argument_group("mini-batches (NeighborLoader) and distributed training (torchrun)")
+    mb.add_argument("--minibatch", action="store_true", help="train on sampled subgraphs")
+    mb.add_argument("--batch-size", type=int, default=1024, help="seed nodes per batch and rank")
+    mb.add_argument(
+        "--num-neighbors", type=int, nargs="+", default=[10, 10], help="per hop (-1: all)"
+    )
+    mb.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over the processes torchrun starts (needs --minibatch)",
+    )
+    mb.add_argument("--dist-backend", default="gloo", help="torch.distributed backend")
+    mb.add_argument("--checkpoint", type=Path, default=None, help="rewritten after every epoch")
+    mb.add_argument("--resume", action="store_true", help="continue from --checkpoint if present")
     args = p.parse_args(argv)
+    if args.distributed and not args.minibatch:
+        p.error("--distributed shares mini-batches among processes: add --minibatch")
+    if (args.checkpoint or args.resume) and not args.minibatch:
+        p.error("--checkpoint and --resume belong to --minibatch training")
+    if args.resume and args.checkpoint is None:
+        p.error("--resume needs --checkpoint")
+    if args.minibatch and args.model != "snn":
+        p.error("--minibatch trains the spiking model (--model snn)")
     cfg = Config(
         dataset=args.name,
         model=args.model,
@@ -131,23 +180,44 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     return cfg, args
 
 
-def main(argv: list[str] | None = None) -> dict:
-    """Command-line entry point of ``examples/ogbn_arxiv.py``."""
+def main(argv: list[str] | None = None) -> dict | None:
+    """Command-line entry point of ``examples/ogbn_arxiv.py`` (``None`` on ranks other than 0)."""
     cfg, args = parse_args(argv)
+    ctx = init_distributed(args.dist_backend) if args.distributed else DistContext()
+    try:
+        return _main(cfg, args, ctx)
+    finally:
+        if args.distributed:
+            dist.destroy_process_group()
+
+
+def _main(cfg: Config, args: argparse.Namespace, ctx: DistContext) -> dict | None:
     if args.threads:
         torch.set_num_threads(args.threads)
-    dataset, split = load_ogb_node(
-        args.name,
-        args.root,
-        meta=args.meta,
-        cache_dir=args.cache_dir,
-        download=not args.no_download,
-    )
+    with main_process_first(ctx):  # one process per machine fills the cache, then the others
+        dataset, split = load_ogb_node(
+            args.name,
+            args.root,
+            meta=args.meta,
+            cache_dir=args.cache_dir,
+            download=not args.no_download,
+        )
     data = ogb_node_data(dataset, split)
     evaluator = ogb_evaluator(args.name, dataset.meta_info)
+    minibatch = None
+    if args.minibatch:
+        minibatch = {
+            "batch_size": args.batch_size,
+            "num_neighbors": tuple(args.num_neighbors),
+            "ctx": ctx,
+            "checkpoint": args.checkpoint,
+            "resume": args.resume,
+        }
     report = run_ogb_experiment(
-        cfg, data, dataset.num_classes, evaluator, progress=not args.no_progress
+        cfg, data, dataset.num_classes, evaluator, not args.no_progress, minibatch
     )
+    if report is None:  # not rank 0
+        return None
     print(format_summary(report))
     print(
         f"Evaluator({evaluator.name!r}) {evaluator.eval_metric}: valid "

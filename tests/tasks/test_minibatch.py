@@ -10,6 +10,7 @@ from torch_geometric.utils import to_undirected
 
 from spikegraph.tasks.minibatch import (
     build_minibatch_model,
+    epoch_batches,
     global_gcn_graph,
     train_minibatch_epoch,
 )
@@ -60,3 +61,55 @@ def test_minibatch_training_learns_and_evaluates_full_batch():
     model.eval()
     pred = model(data.x, data.edge_index, data.edge_weight).argmax(-1)
     assert (pred == data.y).float().mean() > 0.8
+
+
+@pytest.mark.parametrize(("n", "batch_size", "world_size"), [(100, 8, 1), (100, 8, 3), (17, 4, 4)])
+def test_epoch_batches_share_every_seed_once_in_equal_numbers_of_steps(n, batch_size, world_size):
+    seeds = torch.arange(1000, 1000 + n)
+    plans = [
+        epoch_batches(
+            seeds,
+            batch_size,
+            rank=r,
+            world_size=world_size,
+            generator=torch.Generator().manual_seed(5),
+        )
+        for r in range(world_size)
+    ]
+    assert len({len(p) for p in plans}) == 1  # the same number of steps on every rank
+    taken = torch.cat([part for plan in plans for part, _ in plan])
+    assert torch.equal(taken.sort().values, seeds)  # disjoint and covering
+    for step in range(len(plans[0])):
+        parts = [plan[step][0] for plan in plans]
+        sizes = {plan[step][1] for plan in plans}
+        assert sizes == {sum(p.numel() for p in parts)}  # every rank knows the global size
+        assert all(p.numel() >= 1 for p in parts)
+        assert max(p.numel() for p in parts) - min(p.numel() for p in parts) <= 1
+
+
+def test_epoch_batches_of_one_process_are_the_shuffled_seeds_in_order():
+    seeds = torch.arange(10)
+    plan = epoch_batches(seeds, 4, generator=torch.Generator().manual_seed(1))
+    order = seeds[torch.randperm(10, generator=torch.Generator().manual_seed(1))]
+    assert [p.tolist() for p, _ in plan] == [
+        order[:4].tolist(),
+        order[4:8].tolist(),
+        order[8:].tolist(),
+    ]
+    assert [g for _, g in plan] == [4, 4, 2]
+
+
+def test_epoch_batches_merge_a_last_batch_smaller_than_the_world():
+    # 2 x 3 + 1 seeds on 2 ranks: the single last seed joins the batch before it.
+    plans = [epoch_batches(torch.arange(7), 3, rank=r, world_size=2) for r in range(2)]
+    assert [[g for _, g in plan] for plan in plans] == [[7], [7]]
+    assert [plan[0][0].numel() for plan in plans] == [4, 3]
+
+
+def test_epoch_batches_reject_bad_input():
+    with pytest.raises(ValueError, match="cannot be shared"):
+        epoch_batches(torch.arange(2), 4, rank=0, world_size=3)
+    with pytest.raises(ValueError, match="rank"):
+        epoch_batches(torch.arange(8), 4, rank=2, world_size=2)
+    with pytest.raises(ValueError, match="batch_size"):
+        epoch_batches(torch.arange(8), 0)
