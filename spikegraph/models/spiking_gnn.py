@@ -11,7 +11,6 @@ from spikegraph.encoders import get_encoder
 from spikegraph.neurons import LIF
 from spikegraph.nn import SpikingASConv
 from spikegraph.synapse import ScalingShape
-from spikegraph.synapse.rate import per_layer_targets
 from spikegraph.typing import Adj
 from spikegraph.utils.checks import check_finite
 
@@ -76,9 +75,10 @@ class SpikingGNN(nn.Module):
         self.readout = readout
         self.rate_scale = rate_scale
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
-        shapes = _per_layer(scaling, num_layers)
+        shapes = _per_layer(scaling, num_layers, "scaling")
         spiking = num_layers - (readout == "membrane")
-        targets = per_layer_targets(target_rate, spiking) + [None] * (num_layers - spiking)
+        targets = _per_layer(target_rate, spiking, "target_rate", "spiking layers")
+        targets += [None] * (num_layers - spiking)
         self.convs = nn.ModuleList()
         for i, (c_in, c_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             last = i == num_layers - 1
@@ -138,10 +138,12 @@ class SpikingGNN(nn.Module):
         return f"{type(self).__name__}(T={self.T}, readout={self.readout}, convs=[{convs}])"
 
 
-def _per_layer(scaling: object, num_layers: int) -> list:
-    if isinstance(scaling, str | ScalingShape) or scaling is None:
-        return [scaling] * num_layers
-    shapes = list(scaling)
-    if len(shapes) != num_layers:
-        raise ValueError(f"scaling has {len(shapes)} shapes for {num_layers} layers")
-    return shapes
+def _per_layer(value: object, layers: int, name: str, what: str = "layers") -> list:
+    """``value`` for each of ``layers`` layers: a sequence gives one per layer (a string, a shape,
+    a number or ``None`` is one value for all)."""
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return [value] * layers
+    values = list(value)
+    if len(values) != layers:
+        raise ValueError(f"{name} has {len(values)} values for {layers} {what}")
+    return values

@@ -30,7 +30,6 @@ costs one ``[N, C]`` product and leaves the batched-over-time path untouched.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
@@ -103,13 +102,3 @@ class TargetRate(nn.Module):
 
     def extra_repr(self) -> str:
         return f"target={self.target:g}, adaptation={self.adaptation:g}"
-
-
-def per_layer_targets(target: float | Sequence[float | None] | None, layers: int) -> list:
-    """One target per spiking layer from a number, a sequence or ``None``."""
-    if target is None or isinstance(target, int | float):
-        return [target] * layers
-    targets = list(target)
-    if len(targets) != layers:
-        raise ValueError(f"target_rate has {len(targets)} values for {layers} spiking layers")
-    return targets

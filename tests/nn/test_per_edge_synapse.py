@@ -157,5 +157,5 @@ def test_spiking_gnn_takes_one_shape_per_layer():
         "Homeostatic",
         "NoneType",
     ]
-    with pytest.raises(ValueError, match="2 shapes for 3 layers"):
+    with pytest.raises(ValueError, match="scaling has 2 values for 3 layers"):
         SpikingGNN(6, 8, 3, num_layers=3, scaling=["relative", None])
