@@ -75,14 +75,20 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str | os.PathLike, meta: dict[str, Any]) -> dict[str, Any]:
-    """Read a checkpoint and check that it was written by a run described by ``meta``."""
+def load_checkpoint(
+    path: str | os.PathLike,
+    meta: dict[str, Any],
+    fmt: str = FORMAT,
+    kind: str = "continual-learning",
+) -> dict[str, Any]:
+    """Read a checkpoint of format ``fmt`` and check that it was written by a run described by
+    ``meta`` (``kind`` names such checkpoints in the error message)."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for a damaged file
         raise ValueError(f"checkpoint {path} is corrupt or unreadable: {err}") from err
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a continual-learning checkpoint ({FORMAT})")
+    if not isinstance(state, dict) or state.get("format") != fmt:
+        raise ValueError(f"{path} is not a {kind} checkpoint ({fmt})")
     if state["meta"] != meta:
         diff = sorted(
             k for k in meta.keys() | state["meta"].keys() if state["meta"].get(k) != meta.get(k)

@@ -39,7 +39,7 @@ from torch_geometric.loader import NeighborLoader
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from tqdm.auto import tqdm
 
-from spikegraph.continual.harness import save_checkpoint
+from spikegraph.continual.harness import load_checkpoint, save_checkpoint
 from spikegraph.distributed import (
     DistContext,
     broadcast_object,
@@ -210,21 +210,7 @@ def _epoch_seed(*parts: int) -> int:
 def load_minibatch_checkpoint(path: str | os.PathLike, meta: dict[str, Any]) -> dict[str, Any]:
     """Read a checkpoint of :func:`run_minibatch_experiment` and check that ``meta`` (the
     settings that shape the results) matches the run that wrote it."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for a damaged file
-        raise ValueError(f"checkpoint {path} is corrupt or unreadable: {err}") from err
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a mini-batch training checkpoint ({FORMAT})")
-    if state["meta"] != meta:
-        diff = sorted(
-            k for k in meta.keys() | state["meta"].keys() if state["meta"].get(k) != meta.get(k)
-        )
-        raise ValueError(
-            f"checkpoint {path} belongs to another run; differing settings: "
-            + ", ".join(f"{k}: saved {state['meta'].get(k)!r}, now {meta.get(k)!r}" for k in diff)
-        )
-    return state
+    return load_checkpoint(path, meta, FORMAT, "mini-batch training")
 
 
 def run_minibatch_experiment(
