@@ -26,6 +26,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ from spikegraph.tasks.node_classification import Config, RunResult, build_model,
 __all__ = [
     "global_gcn_graph",
     "build_minibatch_model",
+    "layerwise_loader",
     "epoch_batches",
     "train_step",
     "train_minibatch_epoch",
@@ -83,6 +85,17 @@ def build_minibatch_model(cfg: Config, data: Data, num_classes: int) -> SpikingG
     )
     model.reset_experience(data.edge_index, data.num_nodes)
     return model
+
+
+def layerwise_loader(data: Data, batch_size: int = 4096) -> NeighborLoader:
+    """The loader of :meth:`SpikingGNN.inference <spikegraph.models.SpikingGNN.inference>`:
+    every node once as a seed, in order, with all of its incoming edges (one hop,
+    ``num_neighbors=[-1]``), their global ids ``e_id`` and weights. ``data`` is a
+    :func:`global_gcn_graph`; only its graph is loaded (no features)."""
+    graph = Data(edge_index=data.edge_index, num_nodes=data.num_nodes)
+    if data.edge_weight is not None:
+        graph.edge_weight = data.edge_weight
+    return NeighborLoader(graph, num_neighbors=[-1], batch_size=batch_size, shuffle=False)
 
 
 def epoch_batches(
@@ -184,9 +197,16 @@ def train_minibatch_epoch(
 
 
 @torch.no_grad()
-def _accuracies(model: nn.Module, data: Data) -> tuple[float, float]:
+def _accuracies(
+    model: nn.Module, data: Data, loader: NeighborLoader | None = None
+) -> tuple[float, float]:
+    """Validation and test accuracy: layer-wise over ``loader`` (:func:`layerwise_loader`), or
+    one full-graph call without it."""
     model.eval()
-    pred = model(data.x, data.edge_index, data.edge_weight).argmax(-1)
+    if loader is not None:
+        pred = model.inference(data.x, loader).argmax(-1)
+    else:
+        pred = model(data.x, data.edge_index, data.edge_weight).argmax(-1)
     return tuple(
         float((pred[m] == data.y[m]).float().mean()) for m in (data.val_mask, data.test_mask)
     )
@@ -221,6 +241,7 @@ def run_minibatch_experiment(
     batch_size: int = 1024,
     num_neighbors: tuple[int, ...] = (10, 10),
     score: Score | None = None,
+    eval_batch_size: int = 4096,
     ctx: DistContext | None = None,
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
@@ -235,8 +256,10 @@ def run_minibatch_experiment(
         num_classes: number of classes.
         batch_size: seed nodes per batch *per rank*.
         num_neighbors: neighbours sampled per hop (``-1``: all).
-        score: ``score(model, data) -> (val, test)`` on the full graph (default: accuracy),
-            called on rank 0 after every epoch.
+        score: ``score(model, data) -> (val, test)`` on the full graph, called on rank 0
+            after every epoch (default: accuracy from layer-wise inference,
+            :meth:`SpikingGNN.inference <spikegraph.models.SpikingGNN.inference>`).
+        eval_batch_size: seed nodes per batch of the default score's layer-wise inference.
         ctx: this process's place in a distributed run (default: one process).
         checkpoint: file that rank 0 rewrites atomically after every epoch (``None``: none).
         resume: continue from ``checkpoint`` if it exists (otherwise start afresh).
@@ -263,8 +286,10 @@ def run_minibatch_experiment(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     start = time.perf_counter()
-    score = score or _accuracies
     data = global_gcn_graph(data)
+    if score is None:
+        loader = layerwise_loader(data, eval_batch_size)
+        score = partial(_accuracies, loader=loader)
     model = build_minibatch_model(cfg, data, num_classes)
     meta = {
         "config": {k: v for k, v in asdict(cfg).items() if k != "threads"},

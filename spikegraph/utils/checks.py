@@ -35,8 +35,9 @@ def check_finite(x: Tensor, name: str) -> None:
         raise ValueError(f"{name} contains {bad} values")
 
 
-def check_sequence(x: Tensor, channels: int, name: str = "x") -> None:
-    """``x`` must be a finite floating tensor ``[T, *, channels]`` with ``T >= 1``."""
+def check_sequence(x: Tensor, channels: int | None, name: str = "x") -> None:
+    """``x`` must be a finite floating tensor ``[T, *, channels]`` with ``T >= 1`` (any
+    number of channels for ``channels=None``)."""
     check_finite(x, name)
     if x.dim() < 3:
         raise ValueError(
@@ -45,14 +46,15 @@ def check_sequence(x: Tensor, channels: int, name: str = "x") -> None:
         )
     if x.shape[0] == 0:
         raise ValueError(f"{name} has T = 0 time steps; need T >= 1")
-    if x.shape[-1] != channels:
+    if channels is not None and x.shape[-1] != channels:
         raise ValueError(f"{name} has {x.shape[-1]} channels, the layer expects {channels}")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
 
 
-def check_edge_index(edge_index: Tensor, num_nodes: int) -> None:
-    """``edge_index`` must be an integer ``[2, E]`` tensor with entries in ``[0, num_nodes)``."""
+def check_edge_index(edge_index: Tensor, num_nodes: int, num_targets: int | None = None) -> None:
+    """``edge_index`` must be an integer ``[2, E]`` tensor with entries in ``[0, num_nodes)``
+    (for a bipartite graph: sources in ``[0, num_nodes)``, targets in ``[0, num_targets)``)."""
     if not isinstance(edge_index, Tensor):
         raise TypeError(f"edge_index must be a torch.Tensor, got {type(edge_index).__name__}")
     if edge_index.is_floating_point() or edge_index.dtype == torch.bool:
@@ -64,8 +66,13 @@ def check_edge_index(edge_index: Tensor, num_nodes: int) -> None:
     lo, hi = int(edge_index.min()), int(edge_index.max())
     if lo < 0:
         raise ValueError(f"edge_index contains a negative node index ({lo})")
-    if hi >= num_nodes:
-        raise ValueError(f"edge_index refers to node {hi} but x has only {num_nodes} nodes")
+    if num_targets is None or num_targets == num_nodes:
+        if hi >= num_nodes:
+            raise ValueError(f"edge_index refers to node {hi} but x has only {num_nodes} nodes")
+        return
+    for row, (name, n) in enumerate((("source", num_nodes), ("target", num_targets))):
+        if (top := int(edge_index[row].max())) >= n:
+            raise ValueError(f"edge_index refers to {name} node {top} but there are only {n}")
 
 
 def check_edge_weight(edge_weight: Tensor, num_edges: int) -> None:

@@ -36,14 +36,17 @@ def _is_sparse_tensor(adj: object) -> bool:
 
 
 def to_edge_index(
-    adj: Tensor, edge_weight: Tensor | None, num_nodes: int
+    adj: Tensor, edge_weight: Tensor | None, num_nodes: int | tuple[int, int]
 ) -> tuple[Tensor, Tensor | None]:
     """Bring ``[2, E]`` edge indices, a torch sparse adjacency or a PyG ``SparseTensor`` to
     ``(edge_index, edge_weight)``, checked.
 
     A sparse adjacency follows PyG's transposed convention (``adj_t[i, j] != 0`` for an edge
     ``j -> i``) and carries its edge weights as values, so ``edge_weight`` must then be ``None``.
+    ``num_nodes`` is ``(sources, targets)`` for a bipartite graph (``adj_t`` is then
+    ``[targets, sources]``).
     """
+    num_src, num_dst = _pair(num_nodes)
     if _is_sparse_tensor(adj):
         row, col, value = adj.coo()
         adj_shape = tuple(adj.sizes())
@@ -54,12 +57,12 @@ def to_edge_index(
         row, col = coo.indices()
         edge_index, values = torch.stack([col, row]), coo.values()
     else:
-        check_edge_index(adj, num_nodes)
+        check_edge_index(adj, num_src, num_dst)
         if edge_weight is not None:
             check_edge_weight(edge_weight, adj.shape[1])
         return adj.long(), edge_weight
-    if adj_shape != (num_nodes, num_nodes):
-        raise ValueError(f"sparse adjacency must be [{num_nodes}, {num_nodes}], got {adj_shape}")
+    if adj_shape != (num_dst, num_src):
+        raise ValueError(f"sparse adjacency must be [{num_dst}, {num_src}], got {adj_shape}")
     if edge_weight is not None:
         raise ValueError("a sparse adjacency carries its own edge weights; pass edge_weight=None")
     if values is not None and values.is_floating_point():
@@ -80,13 +83,20 @@ class Adjacency(NamedTuple):
     """A graph's synapses (input edges plus self-loops) in synapse order, with two CSR layouts:
     ``by_target`` (rows = targets: the forward product) and ``by_source`` (its transpose: the
     backward product). ``edge_index``/``weight`` are in synapse order, the order of the per-edge
-    state."""
+    state. ``num_nodes`` counts the targets (the output's rows), ``num_sources`` the sources
+    (the input's rows): the same but for a bipartite graph."""
 
     edge_index: Tensor
     weight: Tensor
     by_target: CSR
     by_source: CSR
     num_nodes: int
+    num_sources: int
+
+    @property
+    def bipartite_size(self) -> tuple[int, int]:
+        """``(sources, targets)``, PyG's ``size`` of the graph."""
+        return self.num_sources, self.num_nodes
 
 
 class SynapseTable(NamedTuple):
@@ -131,23 +141,40 @@ def synapse_keys(edge_index: Tensor) -> Tensor:
     return edge_index[1].long() * (1 << 32) + edge_index[0].long()
 
 
-def _csr_layout(row: Tensor, col: Tensor, num_nodes: int) -> CSR:
-    perm = torch.argsort(row * num_nodes + col, stable=True)
-    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=row.device)
-    rowptr[1:] = torch.cumsum(torch.bincount(row, minlength=num_nodes), 0)
+def _pair(num_nodes: int | tuple[int, int]) -> tuple[int, int]:
+    """``(sources, targets)`` of a graph's size: one count for both, or a bipartite pair."""
+    if isinstance(num_nodes, tuple | list):
+        return int(num_nodes[0]), int(num_nodes[1])
+    return num_nodes, num_nodes
+
+
+def _csr_layout(row: Tensor, col: Tensor, num_rows: int, num_cols: int) -> CSR:
+    perm = torch.argsort(row * num_cols + col, stable=True)
+    rowptr = torch.zeros(num_rows + 1, dtype=torch.long, device=row.device)
+    rowptr[1:] = torch.cumsum(torch.bincount(row, minlength=num_rows), 0)
     return CSR(rowptr, col[perm], perm)
 
 
 def prepare_adjacency(
     edge_index: Tensor,
     edge_weight: Tensor | None,
-    num_nodes: int,
+    num_nodes: int | tuple[int, int],
     *,
     normalize: bool = True,
     add_self_loops: bool = True,
     dtype: torch.dtype = torch.float32,
 ) -> Adjacency:
-    """Add self-loops (those missing), apply GCN normalisation and lay the result out in CSR."""
+    """Add self-loops (those missing), apply GCN normalisation and lay the result out in CSR.
+
+    ``num_nodes`` is one count, or ``(sources, targets)`` for a bipartite graph, which has
+    neither self-loops nor symmetric degrees: it needs ``normalize=False`` and
+    ``add_self_loops=False``."""
+    num_src, num_dst = _pair(num_nodes)
+    if not isinstance(num_nodes, int) and (normalize or add_self_loops):
+        raise ValueError(
+            "a bipartite graph (two node sets) has no self-loops and no symmetric GCN degrees: "
+            "use normalize=False and add_self_loops=False"
+        )
     if normalize:
         edge_index, weight = gcn_norm(
             edge_index, edge_weight, num_nodes, add_self_loops=add_self_loops, dtype=dtype
@@ -161,9 +188,9 @@ def prepare_adjacency(
             )
         weight = edge_weight.to(dtype)
     src, dst = edge_index
-    by_target = _csr_layout(dst, src, num_nodes)
-    by_source = _csr_layout(src, dst, num_nodes)
-    return Adjacency(edge_index, weight, by_target, by_source, num_nodes)
+    by_target = _csr_layout(dst, src, num_dst, num_src)
+    by_source = _csr_layout(src, dst, num_src, num_dst)
+    return Adjacency(edge_index, weight, by_target, by_source, num_dst, num_src)
 
 
 def _addmm_csr(
@@ -261,7 +288,8 @@ def spmm(adj: Adjacency, values: Tensor, h: Tensor, backend: str = "torch") -> T
     Args:
         adj: the graph from :func:`prepare_adjacency`.
         values: one weight per synapse, in synapse order: ``[E]``, or ``[T, E]`` per step.
-        h: node features ``[N, F]``, or ``[T, N, F]`` per step.
+        h: the sources' features ``[N, F]``, or ``[T, N, F]`` per step (``N`` =
+            ``adj.num_sources``; the output has ``adj.num_nodes`` rows, the targets).
         backend: ``"torch"`` (CSR sparse-dense products forward and backward, written into
             one output: no ``[E, F]`` message tensor) or ``"torch_scatter"`` (gather the
             messages, then ``segment_csr``).
@@ -275,9 +303,10 @@ def spmm(adj: Adjacency, values: Tensor, h: Tensor, backend: str = "torch") -> T
         raise ValueError(
             f"values must be [E] or [T, E] with E = {num_synapses}, got {tuple(values.shape)}"
         )
-    if h.dim() not in (2, 3) or h.shape[-2] != adj.num_nodes:
+    if h.dim() not in (2, 3) or h.shape[-2] != adj.num_sources:
         raise ValueError(
-            f"h must be [N, F] or [T, N, F] with N = {adj.num_nodes}, got {tuple(h.shape)}"
+            f"h must be [N, F] or [T, N, F] with N = {adj.num_sources} (the sources), "
+            f"got {tuple(h.shape)}"
         )
     if values.dim() == 2 and h.dim() == 3 and values.shape[0] != h.shape[0]:
         raise ValueError(f"values has {values.shape[0]} steps but h has {h.shape[0]}")

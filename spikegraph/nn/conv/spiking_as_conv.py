@@ -105,7 +105,9 @@ class SpikingASConv(MessagePassing):
     full batch, normalise the full graph too (``normalize=False`` and its weights ``[e_id]``).
 
     Args:
-        in_channels: input channels :math:`C_{in}`.
+        in_channels: input channels :math:`C_{in}`, or ``-1`` to take them from the first
+            input (PyG's lazy initialisation, e.g. for ``to_hetero`` with node types of
+            different feature sizes).
         out_channels: output channels :math:`C_{out}`.
         scaling: a shape name (``"relative"``, the default; ``"tent"``, ``"homeostatic"``,
             ``"gaussian"``, ``"linear"``: absolute set points), a
@@ -256,12 +258,13 @@ class SpikingASConv(MessagePassing):
 
     def forward(
         self,
-        x: Tensor,
+        x: Tensor | tuple[Tensor, Tensor | None],
         edge_index: Adj,
         edge_weight: Tensor | None = None,
         e_id: Tensor | None = None,
+        size: tuple[int, int] | None = None,
     ) -> Tensor:
-        current = self.synaptic_current(x, edge_index, edge_weight, e_id)
+        current = self.synaptic_current(x, edge_index, edge_weight, e_id, size)
         if self.neuron is None:
             return current
         spikes = self.neuron(current)
@@ -271,20 +274,21 @@ class SpikingASConv(MessagePassing):
 
     def synaptic_current(
         self,
-        x: Tensor,
+        x: Tensor | tuple[Tensor, Tensor | None],
         edge_index: Adj,
         edge_weight: Tensor | None = None,
         e_id: Tensor | None = None,
+        size: tuple[int, int] | None = None,
     ) -> Tensor:
-        """The input current :math:`I(t)` of every node before the neuron, ``[T, N, C_out]``."""
-        check_sequence(x, self.in_channels)
-        if x.dim() != 3:
-            raise ValueError(f"x must have shape [T, N, C], got {tuple(x.shape)}")
+        """The input current :math:`I(t)` of every (target) node before the neuron,
+        ``[T, N, C_out]``."""
+        x, x_dst, bipartite = self._split_input(x, size)
         T, N, _ = x.shape
+        n_dst = N if bipartite is None else bipartite[1]
         e_id = e_id if self.scaling.enabled else None  # without scaling, no per-edge state
         if e_id is not None:
             self._check_global_ids(edge_index, e_id)
-        adj = self.adjacency(edge_index, edge_weight, N, x.dtype)
+        adj = self.adjacency(edge_index, edge_weight, bipartite or N, x.dtype)
         if e_id is not None and adj.edge_index.shape[1] != e_id.numel():
             raise ValueError(
                 f"the layer added {adj.edge_index.shape[1] - e_id.numel()} self-loops that have "
@@ -302,15 +306,68 @@ class SpikingASConv(MessagePassing):
         if self.scaling.enabled:
             slots = e_id if e_id is not None else self._experience_slots(adj)
         a = node_drive(x_in if self.scaling.trace_grad else x_in.detach())  # [N] or [T, N]
+        a_dst = a if x_dst is None else self._target_drive(x_dst)
         src, dst = adj.edge_index
-        coincidence = a[..., src] * a[..., dst]  # [E] or [T, E]: one scalar per edge
+        coincidence = a[..., src] * a_dst[..., dst]  # [E] or [T, E]: one scalar per edge
         # None without a shape; still called so that hooks (e.g. TraceRecorder) see the drive
         scale = self.scaling(coincidence.expand(T, -1), index=slots)  # [T, E]
         values = adj.weight if scale is None else adj.weight * scale
         out = self._propagate(adj, values, h)
         if self.bias is not None:  # in place: the product's backward does not need its output
             out.add_(self.bias if self.rate is None else self.rate(self.bias))
-        return out.expand(T, N, -1)  # a view over time when every step is the same
+        return out.expand(T, n_dst, -1)  # a view over time when every step is the same
+
+    def _split_input(
+        self, x: Tensor | tuple[Tensor, Tensor | None], size: tuple[int, int] | None
+    ) -> tuple[Tensor, Tensor | None, tuple[int, int] | None]:
+        """``(x_src, x_dst, (N_src, N_dst))`` of a bipartite input, ``(x, None, None)`` of one
+        node set (also ``(x, x)``, as ``to_hetero`` passes a relation within one node type)."""
+        pair = isinstance(x, tuple | list)
+        if pair and len(x) != 2:
+            raise ValueError(f"bipartite input must be a pair (x_src, x_dst), got {len(x)} items")
+        x_src, x_dst = x if pair else (x, None)
+        lazy = self.in_channels < 0  # -1: sized by the first input, as PyG's lazy layers
+        check_sequence(x_src, None if lazy else self.in_channels, "x_src" if pair else "x")
+        if x_src.dim() != 3:
+            raise ValueError(f"x must have shape [T, N, C], got {tuple(x_src.shape)}")
+        T, n_src = x_src.shape[:2]
+        one_set = not pair or x_dst is x_src
+        if one_set and (size is None or tuple(size) == (n_src, n_src)):
+            return x_src, None, None
+        if x_dst is None:
+            if size is None:
+                raise ValueError("x_dst=None needs size=(N_src, N_dst) for the number of targets")
+            if self.scaling.enabled:
+                raise ValueError(
+                    "the per-edge trace needs the targets' activity: pass (x_src, x_dst) (in "
+                    "layer-wise inference x_dst = x_src[:, :N_dst]), or use scaling=None"
+                )
+            n_dst = int(size[1])
+        else:
+            check_sequence(x_dst, None, "x_dst")  # only its activity counts: any channels
+            if x_dst.dim() != 3 or x_dst.shape[0] != T:
+                raise ValueError(
+                    f"x_dst must have shape [T={T}, N_dst, C], got {tuple(x_dst.shape)}"
+                )
+            n_dst = x_dst.shape[1]
+        if size is not None and tuple(size) != (n_src, n_dst):
+            raise ValueError(
+                f"size={tuple(size)} does not match the inputs: {n_src} sources, {n_dst} targets"
+            )
+        if self.normalize or self.add_self_loops:
+            raise ValueError(
+                "bipartite input (x_src, x_dst) needs normalize=False and add_self_loops=False: "
+                "two node sets have no self-loops and no symmetric GCN degrees; normalise the "
+                "full graph once (e.g. spikegraph.tasks.minibatch.global_gcn_graph) and pass its "
+                "edge weights"
+            )
+        return x_src, x_dst, (n_src, n_dst)
+
+    def _target_drive(self, x_dst: Tensor) -> Tensor:
+        """:func:`node_drive` of the targets' input, ``[N_dst]`` or ``[T, N_dst]``."""
+        if x_dst.shape[0] > 1 and x_dst.stride(0) == 0:
+            x_dst = x_dst[0]
+        return node_drive(x_dst if self.scaling.trace_grad else x_dst.detach())
 
     def _propagate(self, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
         """Sum the weighted messages into every target through PyG's ``propagate()``, so that
@@ -320,12 +377,13 @@ class SpikingASConv(MessagePassing):
         sum over the synapses, in synapse order (the input's edges, then the added
         self-loops, as PyG's explainers expect)."""
         if self.explain:
-            return self.propagate(adj.edge_index, h=h, values=values, adj=adj)
-        layout, n = adj.by_target, adj.num_nodes
+            size = adj.bipartite_size
+            return self.propagate(adj.edge_index, h=h, values=values, adj=adj, size=size)
+        layout, shape = adj.by_target, (adj.num_nodes, adj.num_sources)
         with warnings.catch_warnings():  # "CSR support is in beta": only its structure is used
             warnings.simplefilter("ignore", UserWarning)
             adj_t = torch.sparse_csr_tensor(
-                layout.rowptr, layout.col, adj.weight[layout.perm], (n, n), check_invariants=False
+                layout.rowptr, layout.col, adj.weight[layout.perm], shape, check_invariants=False
             )
         return self.propagate(adj_t, h=h, values=values, adj=adj)
 
@@ -345,18 +403,22 @@ class SpikingASConv(MessagePassing):
         self,
         edge_index: Adj,
         edge_weight: Tensor | None,
-        num_nodes: int,
+        num_nodes: int | tuple[int, int],
         dtype: torch.dtype = torch.float32,
     ) -> Adjacency:
         """The synapses this layer sees for a graph: checked, self-loops added, normalised, in
-        CSR (the cached one with ``cached=True``)."""
+        CSR (the cached one with ``cached=True``). ``num_nodes`` is ``(N_src, N_dst)`` for a
+        bipartite graph."""
         if self._cached_adj is not None:
-            if self._cached_adj.num_nodes != num_nodes:
+            cached = self._cached_adj
+            size = num_nodes if isinstance(num_nodes, tuple) else (num_nodes, num_nodes)
+            if size != cached.bipartite_size:
+                held = cached.num_nodes if cached.num_nodes == cached.num_sources else cached.bipartite_size
                 raise ValueError(
-                    f"cached=True holds a graph of {self._cached_adj.num_nodes} nodes but x has "
-                    f"{num_nodes}; call reset_parameters() (or use cached=False) for a new graph"
+                    f"cached=True holds a graph of {held} nodes but x has {num_nodes}; call "
+                    "reset_parameters() (or use cached=False) for a new graph"
                 )
-            return self._cached_adj
+            return cached
         edge_index, edge_weight = to_edge_index(edge_index, edge_weight, num_nodes)
         adj = prepare_adjacency(
             edge_index,
