@@ -1,4 +1,9 @@
-"""Input validation with messages that name the problem (no crash deep inside torch)."""
+"""Input validation with messages that name the problem (no crash deep inside torch).
+
+Checks of values (NaN/Inf, index ranges) read tensors back to Python, which ``torch.compile``
+cannot trace (a graph break per check); they are skipped while compiling, where the shapes and
+types are still checked. Run a model eagerly once to check its inputs' values.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ __all__ = [
     "check_sequence",
     "check_edge_index",
     "check_edge_weight",
+    "checking_values",
 ]
 
 
@@ -24,9 +30,16 @@ def _distinct(x: Tensor) -> Tensor:
     return x[tuple(0 if st == 0 else slice(None) for st in x.stride())] if x.dim() else x
 
 
+def checking_values() -> bool:
+    """Whether to check tensor values: not while ``torch.compile`` traces (see above)."""
+    return not torch.compiler.is_compiling()
+
+
 def check_finite(x: Tensor, name: str) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not checking_values():
+        return
     x = _distinct(x)
     if not x.is_floating_point() or bool(torch.isfinite(x.sum())):
         return  # NaN and Inf survive a sum: one cheap pass in the common case
@@ -61,7 +74,7 @@ def check_edge_index(edge_index: Tensor, num_nodes: int, num_targets: int | None
         raise TypeError(f"edge_index must hold integers, got {edge_index.dtype}")
     if edge_index.dim() != 2 or edge_index.shape[0] != 2:
         raise ValueError(f"edge_index must have shape [2, E], got {tuple(edge_index.shape)}")
-    if edge_index.numel() == 0:
+    if edge_index.numel() == 0 or not checking_values():
         return
     lo, hi = int(edge_index.min()), int(edge_index.max())
     if lo < 0:

@@ -12,7 +12,7 @@ from torch_geometric.nn.dense.linear import Linear
 from spikegraph.neurons import get_neuron
 from spikegraph.synapse import ScalingShape, SynapticScaling, TargetRate
 from spikegraph.typing import Adj
-from spikegraph.utils.checks import check_edge_index, check_sequence
+from spikegraph.utils.checks import check_edge_index, check_sequence, checking_values
 from spikegraph.utils.graph import (
     HAS_TORCH_SCATTER,
     Adjacency,
@@ -47,7 +47,9 @@ def _check_message_passing_args(kwargs: dict) -> None:
 def node_drive(x: Tensor) -> Tensor:
     """Presynaptic activity per node and step, :math:`a_j(t) = \\min(1, \\mathrm{mean}_c |x_{jc}(t)|)`:
     the fraction of a node's channels that fire, for spike inputs. ``[T, N, C] -> [T, N]``."""
-    nonnegative = not x.requires_grad and x.numel() > 0 and bool(x.min() >= 0)
+    nonnegative = (
+        checking_values() and not x.requires_grad and x.numel() > 0 and bool(x.min() >= 0)
+    )
     magnitude = x if nonnegative else x.abs()  # spikes are their own magnitude: no copy
     return magnitude.mean(-1).clamp(max=1.0)
 
@@ -376,7 +378,7 @@ class SpikingASConv(MessagePassing):
         (``self.explain``) needs per-edge messages, so it then runs :meth:`message` and the
         sum over the synapses, in synapse order (the input's edges, then the added
         self-loops, as PyG's explainers expect)."""
-        if self.explain:
+        if self.explain or torch.compiler.is_compiling():  # compiled: no sparse tensors
             size = adj.bipartite_size
             return self.propagate(adj.edge_index, h=h, values=values, adj=adj, size=size)
         layout, shape = adj.by_target, (adj.num_nodes, adj.num_sources)
@@ -445,6 +447,8 @@ class SpikingASConv(MessagePassing):
                 )
             if self.training:  # the first training call names the synapses: slot = column
                 self._name_synapses(adj.edge_index, adj.num_nodes)
+                if self.cached:  # later calls skip the look-up (no read-back: compile-friendly)
+                    self._slots = (adj, None)
             return None
         if adj.num_nodes != int(self.graph_nodes):
             raise ValueError(
