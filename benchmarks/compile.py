@@ -7,7 +7,8 @@ the default :class:`~spikegraph.tasks.node_classification.Config`: 2 layers, hid
 is forward, cross-entropy on the training nodes, backward and an Adam step. Two copies of the
 model with the same initial state train side by side, one eager and one
 ``torch.compile``-d (inductor, the default), each warmed up first; the compiled copy's warm-up
-(its compilation) is timed and reported separately, never in the step times. The timed steps
+(its compilation, inductor's caches off) is timed and reported separately, never in the step
+times. The timed steps
 then alternate between the two (eager first in even rounds, compiled first in odd ones), so
 both see the same machine load; times are medians. Graph breaks are counted with
 ``torch._dynamo.explain`` on the forward pass, with the place each break happens.
@@ -68,10 +69,12 @@ def measure(args: argparse.Namespace) -> dict:
     from spikegraph.tasks.node_classification import Config, build_model
 
     torch.set_num_threads(args.threads)
+    torch._inductor.config.force_disable_caches = True  # a cold compilation, every run
     dataset = load_planetoid("Cora")
     data = dataset[0]
     train_idx = data.train_mask.nonzero().view(-1)
-    cfg = Config(scaling=None if args.scaling == "none" else args.scaling, T=args.T)
+    scaling = None if args.scaling == "none" else args.scaling
+    cfg = Config(scaling=scaling, T=args.T, dropout=args.dropout)
     torch.manual_seed(0)
     eager = build_model(cfg, data.num_features, dataset.num_classes)
     twin = copy.deepcopy(eager)
@@ -96,7 +99,13 @@ def measure(args: argparse.Namespace) -> dict:
     med = {k: statistics.median(v) for k, v in times.items()}
     return {
         "graph": {"name": "Cora", "nodes": data.num_nodes, "edges": data.num_edges},
-        "model": {"hidden": cfg.hidden, "layers": cfg.layers, "T": cfg.T, "scaling": cfg.scaling},
+        "model": {
+            "hidden": cfg.hidden,
+            "layers": cfg.layers,
+            "T": cfg.T,
+            "scaling": cfg.scaling,
+            "dropout": cfg.dropout,
+        },
         "threads": args.threads,
         "repeats": args.repeats,
         "graph_breaks": breaks,
@@ -121,7 +130,8 @@ def markdown(report: dict) -> str:
     lines = [
         f"`torch.compile` of a SpikingGNN training step on Cora ({report['graph']['nodes']:,} "
         f"nodes, {report['graph']['edges']:,} edges): {m['layers']} layers, hidden "
-        f"{m['hidden']}, T = {m['T']}, scaling {m['scaling']!r}, cached graph, torch threads = "
+        f"{m['hidden']}, T = {m['T']}, scaling {m['scaling']!r}, dropout {m['dropout']}, cached "
+        f"graph, torch threads = "
         f"{report['threads']}, {report['machine']['processor']}, torch "
         f"{report['machine']['torch']}.",
         "",
@@ -147,6 +157,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--T", type=int, default=8)
     p.add_argument("--scaling", default="relative", help='a shape name, or "none"')
+    p.add_argument("--dropout", type=float, default=0.5, help="the Cora example's 0.5")
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", type=Path, default=RESULTS / "compile.json")
@@ -155,7 +166,7 @@ def main() -> None:
     cmd = "python benchmarks/compile.py"
     if args.json != RESULTS / "compile.json":
         cmd += f" --json {args.json}"
-    for flag in ("T", "scaling", "repeats", "threads"):
+    for flag in ("T", "scaling", "dropout", "repeats", "threads"):
         if getattr(args, flag) != p.get_default(flag):
             cmd += f" --{flag} {getattr(args, flag)}"
     report["command"] = cmd

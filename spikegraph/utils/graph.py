@@ -236,6 +236,57 @@ def _features_at(h: Tensor, t: int) -> Tensor:  # [T, N, F] or [N, F] (shared) -
     return h[t] if h.dim() == 3 else h
 
 
+def _csr_products(
+    rowptr: Tensor,
+    col: Tensor,
+    perm: Tensor,
+    values: Tensor,
+    h: Tensor,
+    num_rows: int,
+    sum_steps: bool,
+) -> Tensor:
+    """``A_t @ h_t`` for every step, ``A_t`` the CSR matrix ``(rowptr, col, values[t][perm])``
+    with ``num_rows`` rows: ``[T, num_rows, F]``, or with ``sum_steps`` their sum
+    ``[num_rows, F]``. ``values`` is ``[T, E]`` or ``[1, E]`` (shared by all steps), ``h`` is
+    ``[T, N, F]`` or ``[N, F]`` (shared)."""
+    steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
+    ordered = values[:, perm]  # every step's weights in CSR order, one gather
+    if sum_steps:
+        out = h.new_empty(num_rows, h.shape[-1])
+        for t in range(steps):
+            v_t, h_t = _values_at(ordered, t), _features_at(h, t)
+            _addmm_csr(rowptr, col, v_t, h_t, out, accumulate=t > 0)
+        return out
+    out = h.new_empty(steps, num_rows, h.shape[-1])
+    if h.dim() == 2 and values.shape[0] > 1:
+        _shared_features_matmul(CSR(rowptr, col, perm), ordered, h, out)
+        return out
+    for t in range(steps):
+        v_t, h_t = _values_at(ordered, t), _features_at(h, t)
+        _addmm_csr(rowptr, col, v_t, h_t, out[t], accumulate=False)
+    return out
+
+
+# The same products as one operator that torch.compile keeps whole (it cannot trace sparse
+# tensors or the row blocks' read-back); eager calls skip the dispatcher.
+_csr_products_op = torch.library.custom_op("spikegraph::csr_products", mutates_args=())(
+    _csr_products
+)
+
+
+@_csr_products_op.register_fake
+def _(rowptr, col, perm, values, h, num_rows, sum_steps):  # noqa: ANN001, ANN202
+    if sum_steps:
+        return h.new_empty(num_rows, h.shape[-1])
+    steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
+    return h.new_empty(steps, num_rows, h.shape[-1])
+
+
+def _products(layout: CSR, values: Tensor, h: Tensor, num_rows: int, sum_steps: bool) -> Tensor:
+    products = _csr_products_op if torch.compiler.is_compiling() else _csr_products
+    return products(layout.rowptr, layout.col, layout.perm, values, h, num_rows, sum_steps)
+
+
 class _SpMM(torch.autograd.Function):
     """``A_t @ h_t`` for every step into one ``[T, N, F]`` output. ``values`` is ``[T, E]`` or
     ``[1, E]`` (shared by all steps), ``h`` is ``[T, N, F]`` or ``[N, F]`` (shared). The
@@ -243,37 +294,21 @@ class _SpMM(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
-        steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
-        ctx.adj, ctx.steps = adj, steps
+        ctx.adj = adj
         ctx.save_for_backward(values, h)
-        out = h.new_empty(steps, adj.num_nodes, h.shape[-1])
-        layout = adj.by_target
-        ordered = values[:, layout.perm]  # every step's weights in CSR order, one gather
-        if h.dim() == 2 and values.shape[0] > 1:
-            _shared_features_matmul(layout, ordered, h, out)
-            return out
-        for t in range(steps):
-            v_t, h_t = _values_at(ordered, t), _features_at(h, t)
-            _addmm_csr(layout.rowptr, layout.col, v_t, h_t, out[t], accumulate=False)
-        return out
+        return _products(adj.by_target, values, h, adj.num_nodes, sum_steps=False)
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
         values, h = ctx.saved_tensors
-        adj, steps = ctx.adj, ctx.steps
+        adj = ctx.adj
         grad_h = grad_values = None
         if ctx.needs_input_grad[2]:  # a shared h sums its steps' gradients
-            grad_h = torch.empty_like(h, memory_format=torch.contiguous_format)
-            layout = adj.by_source
-            ordered = values[:, layout.perm]
-            for t in range(steps):
-                g_t, v_t = _features_at(grad_h, t), _values_at(ordered, t)
-                shared_later_step = h.dim() == 2 and t > 0
-                _addmm_csr(
-                    layout.rowptr, layout.col, v_t, grad[t], g_t, accumulate=shared_later_step
-                )
+            shared = h.dim() == 2
+            grad_h = _products(adj.by_source, values, grad, adj.num_sources, sum_steps=shared)
         if ctx.needs_input_grad[1]:  # rare: learnable edge weights or trace_grad=True
             src, dst = adj.edge_index
+            steps = grad.shape[0]
             rows = [(grad[t][dst] * _features_at(h, t)[src]).sum(-1) for t in range(steps)]
             grad_values = torch.stack(rows)
             if values.shape[0] == 1:

@@ -8,10 +8,12 @@ import torch_geometric.typing
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
+from spikegraph import SpikingGNN
 from spikegraph.tasks.minibatch import (
     build_minibatch_model,
     epoch_batches,
     global_gcn_graph,
+    layerwise_loader,
     train_minibatch_epoch,
 )
 from spikegraph.tasks.node_classification import Config
@@ -41,10 +43,13 @@ def test_global_graph_has_every_self_loop_and_gcn_weights():
     torch.testing.assert_close(data.edge_weight, (deg[src] * deg[dst]).rsqrt())
 
 
-@pytest.mark.skipif(
+needs_sampler = pytest.mark.skipif(
     not (torch_geometric.typing.WITH_PYG_LIB or torch_geometric.typing.WITH_TORCH_SPARSE),
     reason="NeighborLoader needs pyg-lib or torch-sparse",
 )
+
+
+@needs_sampler
 def test_minibatch_training_learns_and_evaluates_full_batch():
     data = global_gcn_graph(_two_communities())
     cfg = Config(hidden=16, T=4, dropout=0.0)
@@ -113,3 +118,46 @@ def test_epoch_batches_reject_bad_input():
         epoch_batches(torch.arange(8), 4, rank=2, world_size=2)
     with pytest.raises(ValueError, match="batch_size"):
         epoch_batches(torch.arange(8), 0)
+
+
+def _trained(readout: str, encoder: str = "repeat") -> tuple[SpikingGNN, Data]:
+    data = global_gcn_graph(_two_communities())
+    cfg = Config(hidden=16, T=4, dropout=0.0, readout=readout, encoder=encoder)
+    model = build_minibatch_model(cfg, data, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):  # a trained experience, not the fresh one
+        train_minibatch_epoch(model, data, opt, batch_size=16, num_neighbors=(5, 5), generator=gen)
+    return model.eval(), data
+
+
+@needs_sampler
+@pytest.mark.parametrize("readout", ["membrane", "rate"])
+def test_layerwise_inference_equals_the_full_graph_call(readout):
+    model, data = _trained(readout)
+    full = model(data.x, data.edge_index, data.edge_weight)
+    layerwise = model.inference(data.x, layerwise_loader(data, batch_size=7))
+    torch.testing.assert_close(layerwise, full, atol=1e-5, rtol=1e-5)
+    assert torch.equal(layerwise.argmax(-1), full.argmax(-1))
+
+
+@needs_sampler
+def test_layerwise_inference_of_rate_coded_input_matches_under_the_same_seed():
+    model, data = _trained("membrane", encoder="bernoulli")
+    data.x = data.x.clamp(0, 1)
+    torch.manual_seed(3)
+    full = model(data.x, data.edge_index, data.edge_weight)
+    torch.manual_seed(3)  # the spikes are drawn once for all nodes, as in the full call
+    layerwise = model.inference(data.x, layerwise_loader(data, batch_size=7))
+    torch.testing.assert_close(layerwise, full, atol=1e-5, rtol=1e-5)
+
+
+@needs_sampler
+def test_layerwise_inference_needs_eval_mode_and_unnormalised_layers():
+    model, data = _trained("membrane")
+    loader = layerwise_loader(data, batch_size=32)
+    with pytest.raises(RuntimeError, match="model.eval"):
+        model.train().inference(data.x, loader)
+    full_batch_model = SpikingGNN(16, 8, 2, T=2).eval()  # normalises and adds self-loops
+    with pytest.raises(ValueError, match="normalize=False and add_self_loops=False"):
+        full_batch_model.inference(data.x, loader)

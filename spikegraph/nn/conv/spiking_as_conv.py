@@ -106,6 +106,23 @@ class SpikingASConv(MessagePassing):
     so add self-loops to the full graph (``add_self_loops=False`` here); for the same outputs as
     full batch, normalise the full graph too (``normalize=False`` and its weights ``[e_id]``).
 
+    **Bipartite input.** ``x = (x_src, x_dst)`` with ``size = (N_src, N_dst)`` (optional: the
+    inputs give it) sends messages from the source nodes into the target nodes, as PyG's
+    ``SAGEConv``: ``lin`` transforms ``x_src`` and the output has ``N_dst`` rows. ``x_dst`` gives
+    the targets' drive :math:`a_i` of the coincidence (any number of channels), e.g.
+    ``x_src[:, :N_dst]`` in layer-wise inference, where the targets are the first sources
+    (:meth:`SpikingGNN.inference <spikegraph.models.SpikingGNN.inference>`); it may be ``None``
+    only with ``scaling=None``. Two node sets have no self-loops and no symmetric GCN degrees, so
+    bipartite input needs ``normalize=False`` and ``add_self_loops=False`` (the weights of a
+    graph normalised once as a whole, as for mini-batches); ``(x, x)``, as ``to_hetero`` passes a
+    relation within one node type, is the ordinary graph on one node set.
+
+    **Compilation.** Under ``torch.compile`` the value checks (NaN, index ranges) are skipped
+    and the sum runs as per-edge messages (:meth:`message`, which the compiler fuses with the
+    sum) instead of the CSR product, whose sparse tensors it cannot trace; with
+    ``cached=True`` and a first eager call (which checks the graph and names the synapses) the
+    layer itself then causes no graph break (``benchmarks/compile.py``).
+
     Args:
         in_channels: input channels :math:`C_{in}`, or ``-1`` to take them from the first
             input (PyG's lazy initialisation, e.g. for ``to_hetero`` with node types of
@@ -138,9 +155,11 @@ class SpikingASConv(MessagePassing):
             them; any other value or argument raises (the layer would ignore it).
 
     Shapes:
-        - input: ``x`` ``[T, N, C_in]`` spikes or currents; ``edge_index`` ``[2, E]`` or a sparse
-          ``[N, N]`` adjacency; ``edge_weight`` ``[E]`` or ``None``; ``e_id`` ``[E]`` or ``None``
-        - output: spikes ``[T, N, C_out]`` of 0./1. (currents with ``neuron=None``)
+        - input: ``x`` ``[T, N, C_in]`` spikes or currents, or a pair ``([T, N_src, C_in],
+          [T, N_dst, *])``; ``edge_index`` ``[2, E]`` or a sparse ``[N_dst, N_src]`` adjacency;
+          ``edge_weight`` ``[E]`` or ``None``; ``e_id`` ``[E]`` or ``None``; ``size``
+          ``(N_src, N_dst)`` or ``None``
+        - output: spikes ``[T, N_dst, C_out]`` of 0./1. (currents with ``neuron=None``)
 
     **Cost.** A repeated input (a stride-0 view, as :func:`~spikegraph.encoders.repeat` returns)
     is transformed once; without scaling it is also aggregated once, and the currents are then
@@ -378,9 +397,11 @@ class SpikingASConv(MessagePassing):
         (``self.explain``) needs per-edge messages, so it then runs :meth:`message` and the
         sum over the synapses, in synapse order (the input's edges, then the added
         self-loops, as PyG's explainers expect)."""
-        if self.explain or torch.compiler.is_compiling():  # compiled: no sparse tensors
+        if self.explain:
             size = adj.bipartite_size
             return self.propagate(adj.edge_index, h=h, values=values, adj=adj, size=size)
+        if torch.compiler.is_compiling():  # sparse tensors do not trace: the product directly
+            return self.message_and_aggregate(None, h=h, values=values, adj=adj)
         layout, shape = adj.by_target, (adj.num_nodes, adj.num_sources)
         with warnings.catch_warnings():  # "CSR support is in beta": only its structure is used
             warnings.simplefilter("ignore", UserWarning)
