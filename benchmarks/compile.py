@@ -69,6 +69,8 @@ def measure(args: argparse.Namespace) -> dict:
     from spikegraph.tasks.node_classification import Config, build_model
 
     torch.set_num_threads(args.threads)
+    import torch._inductor.config
+
     torch._inductor.config.force_disable_caches = True  # a cold compilation, every run
     dataset = load_planetoid("Cora")
     data = dataset[0]

@@ -17,6 +17,7 @@ __all__ = [
     "check_edge_index",
     "check_edge_weight",
     "checking_values",
+    "compiling",
 ]
 
 
@@ -30,9 +31,15 @@ def _distinct(x: Tensor) -> Tensor:
     return x[tuple(0 if st == 0 else slice(None) for st in x.stride())] if x.dim() else x
 
 
+def compiling() -> bool:
+    """Whether ``torch.compile`` is tracing this call (``False`` on torch < 2.3)."""
+    is_compiling = getattr(torch.compiler, "is_compiling", None)
+    return is_compiling is not None and is_compiling()
+
+
 def checking_values() -> bool:
     """Whether to check tensor values: not while ``torch.compile`` traces (see above)."""
-    return not torch.compiler.is_compiling()
+    return not compiling()
 
 
 def check_finite(x: Tensor, name: str) -> None:

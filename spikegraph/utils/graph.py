@@ -11,7 +11,7 @@ from torch import Tensor
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_remaining_self_loops
 
-from spikegraph.utils.checks import check_edge_index, check_edge_weight
+from spikegraph.utils.checks import check_edge_index, check_edge_weight, compiling
 
 try:  # optional accelerator
     import torch_scatter
@@ -267,23 +267,25 @@ def _csr_products(
     return out
 
 
-# The same products as one operator that torch.compile keeps whole (it cannot trace sparse
-# tensors or the row blocks' read-back); eager calls skip the dispatcher.
-_csr_products_op = torch.library.custom_op("spikegraph::csr_products", mutates_args=())(
-    _csr_products
-)
-
-
-@_csr_products_op.register_fake
-def _(rowptr, col, perm, values, h, num_rows, sum_steps):  # noqa: ANN001, ANN202
+def _products_shape(rowptr, col, perm, values, h, num_rows, sum_steps):  # noqa: ANN001, ANN202
     if sum_steps:
         return h.new_empty(num_rows, h.shape[-1])
     steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
     return h.new_empty(steps, num_rows, h.shape[-1])
 
 
+# The same products as one operator that torch.compile keeps whole (it cannot trace sparse
+# tensors or the row blocks' read-back); eager calls skip the dispatcher. torch >= 2.4.
+_csr_products_op = _csr_products
+if hasattr(torch.library, "custom_op"):
+    _csr_products_op = torch.library.custom_op("spikegraph::csr_products", mutates_args=())(
+        _csr_products
+    )
+    _csr_products_op.register_fake(_products_shape)
+
+
 def _products(layout: CSR, values: Tensor, h: Tensor, num_rows: int, sum_steps: bool) -> Tensor:
-    products = _csr_products_op if torch.compiler.is_compiling() else _csr_products
+    products = _csr_products_op if compiling() else _csr_products
     return products(layout.rowptr, layout.col, layout.perm, values, h, num_rows, sum_steps)
 
 

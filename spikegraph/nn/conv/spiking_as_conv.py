@@ -12,7 +12,12 @@ from torch_geometric.nn.dense.linear import Linear
 from spikegraph.neurons import get_neuron
 from spikegraph.synapse import ScalingShape, SynapticScaling, TargetRate
 from spikegraph.typing import Adj
-from spikegraph.utils.checks import check_edge_index, check_sequence, checking_values
+from spikegraph.utils.checks import (
+    check_edge_index,
+    check_sequence,
+    checking_values,
+    compiling,
+)
 from spikegraph.utils.graph import (
     HAS_TORCH_SCATTER,
     Adjacency,
@@ -400,7 +405,7 @@ class SpikingASConv(MessagePassing):
         if self.explain:
             size = adj.bipartite_size
             return self.propagate(adj.edge_index, h=h, values=values, adj=adj, size=size)
-        if torch.compiler.is_compiling():  # sparse tensors do not trace: the product directly
+        if compiling():  # sparse tensors do not trace: the product directly
             return self.message_and_aggregate(None, h=h, values=values, adj=adj)
         layout, shape = adj.by_target, (adj.num_nodes, adj.num_sources)
         with warnings.catch_warnings():  # "CSR support is in beta": only its structure is used
