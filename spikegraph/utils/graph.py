@@ -77,16 +77,19 @@ class CSR(NamedTuple):
 
 
 class Adjacency(NamedTuple):
-    """A graph's synapses (input edges plus self-loops) in synapse order, with two CSR layouts:
-    ``by_target`` (rows = targets: the forward product) and ``by_source`` (its transpose: the
-    backward product). ``edge_index``/``weight`` are in synapse order, the order of the per-edge
-    state."""
+    """A graph's synapses (input edges plus self-loops) with two CSR layouts: ``by_target``
+    (rows = targets: the forward product) and ``by_source`` (its transpose: the backward
+    product). The synapse order, that of ``edge_index``, ``weight`` and all per-edge state, is
+    target-major (sorted by target, then source): the forward product's own order, so that
+    per-step weights ``[T, E]`` enter it without a gather. ``input_order`` gives each synapse's
+    column in the input (the self-loops added after the input's ``E`` edges: ``E, E+1, ...``)."""
 
     edge_index: Tensor
     weight: Tensor
     by_target: CSR
     by_source: CSR
     num_nodes: int
+    input_order: Tensor
 
 
 class SynapseTable(NamedTuple):
@@ -161,9 +164,14 @@ def prepare_adjacency(
             )
         weight = edge_weight.to(dtype)
     src, dst = edge_index
-    by_target = _csr_layout(dst, src, num_nodes)
+    order = torch.argsort(dst * num_nodes + src, stable=True)  # target-major synapse order
+    edge_index, weight = edge_index[:, order], weight[order]
+    src, dst = edge_index
+    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=src.device)
+    rowptr[1:] = torch.cumsum(torch.bincount(dst, minlength=num_nodes), 0)
+    by_target = CSR(rowptr, src, torch.arange(src.numel(), device=src.device))
     by_source = _csr_layout(src, dst, num_nodes)
-    return Adjacency(edge_index, weight, by_target, by_source, num_nodes)
+    return Adjacency(edge_index, weight, by_target, by_source, num_nodes, order)
 
 
 def _addmm_csr(
@@ -220,13 +228,12 @@ class _SpMM(torch.autograd.Function):
         ctx.adj, ctx.steps = adj, steps
         ctx.save_for_backward(values, h)
         out = h.new_empty(steps, adj.num_nodes, h.shape[-1])
-        layout = adj.by_target
-        ordered = values[:, layout.perm]  # every step's weights in CSR order, one gather
+        layout = adj.by_target  # its order is the synapse order: no gather
         if h.dim() == 2 and values.shape[0] > 1:
-            _shared_features_matmul(layout, ordered, h, out)
+            _shared_features_matmul(layout, values, h, out)
             return out
         for t in range(steps):
-            v_t, h_t = _values_at(ordered, t), _features_at(h, t)
+            v_t, h_t = _values_at(values, t), _features_at(h, t)
             _addmm_csr(layout.rowptr, layout.col, v_t, h_t, out[t], accumulate=False)
         return out
 
@@ -292,10 +299,9 @@ def spmm(adj: Adjacency, values: Tensor, h: Tensor, backend: str = "torch") -> T
 
 def _segment_steps(layout: CSR, values: Tensor, h: Tensor) -> Tensor:
     steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
-    ordered = values[:, layout.perm]
     out = []
-    for t in range(steps):
-        v_t, h_t = _values_at(ordered, t), _features_at(h, t)
+    for t in range(steps):  # the synapse order is the layout's: no gather
+        v_t, h_t = _values_at(values, t), _features_at(h, t)
         messages = h_t[layout.col] * v_t.unsqueeze(-1)
         out.append(torch_scatter.segment_csr(messages, layout.rowptr, reduce="sum"))
     return torch.stack(out)

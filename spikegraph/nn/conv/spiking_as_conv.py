@@ -299,8 +299,8 @@ class SpikingASConv(MessagePassing):
         if self.rate is not None:  # one gain per postsynaptic channel: scale before the sum
             h = self.rate(h)
         slots = None
-        if self.scaling.enabled:
-            slots = e_id if e_id is not None else self._experience_slots(adj)
+        if self.scaling.enabled:  # e_id names the input's columns; adj is target-major
+            slots = e_id[adj.input_order] if e_id is not None else self._experience_slots(adj)
         a = node_drive(x_in if self.scaling.trace_grad else x_in.detach())  # [N] or [T, N]
         src, dst = adj.edge_index
         coincidence = a[..., src] * a[..., dst]  # [E] or [T, E]: one scalar per edge
@@ -317,15 +317,17 @@ class SpikingASConv(MessagePassing):
         its hooks and explainers see the layer. Normally ``propagate`` hands the whole product
         to :meth:`message_and_aggregate` (the CSR path); an explainer's edge mask
         (``self.explain``) needs per-edge messages, so it then runs :meth:`message` and the
-        sum over the synapses, in synapse order (the input's edges, then the added
-        self-loops, as PyG's explainers expect)."""
+        sum over the synapses in the input's order (its edges, then the added self-loops), as
+        PyG's explainers expect."""
         if self.explain:
-            return self.propagate(adj.edge_index, h=h, values=values, adj=adj)
+            as_input = adj.input_order.argsort()
+            edge_index, values = adj.edge_index[:, as_input], values[..., as_input]
+            return self.propagate(edge_index, h=h, values=values, adj=adj)
         layout, n = adj.by_target, adj.num_nodes
         with warnings.catch_warnings():  # "CSR support is in beta": only its structure is used
             warnings.simplefilter("ignore", UserWarning)
             adj_t = torch.sparse_csr_tensor(
-                layout.rowptr, layout.col, adj.weight[layout.perm], (n, n), check_invariants=False
+                layout.rowptr, layout.col, adj.weight, (n, n), check_invariants=False
             )
         return self.propagate(adj_t, h=h, values=values, adj=adj)
 
@@ -383,6 +385,8 @@ class SpikingASConv(MessagePassing):
                 )
             if self.training:  # the first training call names the synapses: slot = column
                 self._name_synapses(adj.edge_index, adj.num_nodes)
+                if self.cached:
+                    self._slots = (adj, None)
             return None
         if adj.num_nodes != int(self.graph_nodes):
             raise ValueError(
