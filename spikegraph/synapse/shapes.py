@@ -80,6 +80,13 @@ class ScalingShape:
         """A bound :math:`L_f` on :math:`|f'(x)|` over ``[0, 1]``."""
         raise NotImplementedError
 
+    @property
+    def affine(self) -> tuple[float, float] | None:
+        """``(w, b)`` when the shape is affine, :math:`f(x) = \\operatorname{clip}(w x + b,
+        f_{min}, f_{max})`, else ``None``: :func:`~spikegraph.synapse.scaled_trace` then runs it
+        as one fused step. A relative shape states it in units of its reference, :math:`x / e`."""
+        return None
+
     def __repr__(self) -> str:
         args = ", ".join(f"{f.name}={getattr(self, f.name):g}" for f in fields(self))
         return f"{type(self).__name__}({args})"
@@ -134,6 +141,10 @@ class Homeostatic(ScalingShape):
         return 1.0 + self.alpha * (self.target - x)
 
     @property
+    def affine(self) -> tuple[float, float]:
+        return -self.alpha, 1.0 + self.alpha * self.target
+
+    @property
     def slope(self) -> float:
         return self.alpha
 
@@ -178,6 +189,10 @@ class Linear(ScalingShape):
         return self.k * x
 
     @property
+    def affine(self) -> tuple[float, float]:
+        return self.k, 0.0
+
+    @property
     def slope(self) -> float:
         return self.k
 
@@ -216,6 +231,10 @@ class Relative(ScalingShape):
 
     def forward(self, x: Tensor) -> Tensor:
         return 1.0 + self.alpha * (1.0 - x)
+
+    @property
+    def affine(self) -> tuple[float, float]:
+        return -self.alpha, 1.0 + self.alpha
 
     @property
     def slope(self) -> float:

@@ -23,6 +23,7 @@ Nothing here knows about graphs or images: synapses are the trailing dimension o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -73,6 +74,11 @@ def scaled_trace(
     its trace with it (the recursion whose fixed point :func:`~spikegraph.synapse.fixed_point`
     gives).
 
+    When no gradient flows through ``drive`` (the default of the layers: the scale is a constant
+    for autograd) the steps run in place into preallocated outputs, and an affine shape
+    (:attr:`~spikegraph.synapse.ScalingShape.affine`) costs one fused multiply-add per step;
+    otherwise every step is an autograd-visible :func:`trace_step`. Both give the same numbers.
+
     Args:
         drive: presynaptic activity :math:`a(t) \in [0, 1]`, shape ``[T, *batch, K]``.
         shape: the scaling shape :math:`f`.
@@ -85,6 +91,15 @@ def scaled_trace(
         ``(scale, intensity)``, both shaped like ``drive``: the factor :math:`f(x(t-1))` applied at
         each step, and the intensity :math:`x(t)` after it.
     """
+    if drive.requires_grad and torch.is_grad_enabled():
+        return _scaled_trace_autograd(drive, shape, prior, decay, prior_weight)
+    with torch.no_grad():
+        return _scaled_trace_in_place(drive, shape, prior, decay, prior_weight)
+
+
+def _scaled_trace_autograd(
+    drive: Tensor, shape: ScalingShape, prior: Tensor, decay: float, prior_weight: float
+) -> tuple[Tensor, Tensor]:
     state = trace_init(prior.expand_as(drive[0]), prior_weight)
     reference = prior + SILENT if shape.relative else None
     scales, intensities = [], []
@@ -95,3 +110,38 @@ def scaled_trace(
         scales.append(scale)
         intensities.append(state.intensity)
     return torch.stack(scales), torch.stack(intensities)
+
+
+def _scaled_trace_in_place(
+    drive: Tensor, shape: ScalingShape, prior: Tensor, decay: float, prior_weight: float
+) -> tuple[Tensor, Tensor]:
+    scales, intensities = torch.empty_like(drive), torch.empty_like(drive)
+    scale_into = _scale_function(shape, prior)
+    c = prior.expand_as(drive[0]) * prior_weight  # a fresh tensor: updated in place below
+    n = float(prior_weight)
+    u = torch.empty_like(drive[0])
+    x_prev = prior.expand_as(drive[0])
+    for t, a in enumerate(drive):
+        scale_into(x_prev, scales[t])
+        torch.mul(a, scales[t], out=u).clamp_(max=1.0)
+        (c if decay == 1.0 else c.mul_(decay)).add_(u)
+        n = decay * n + 1.0
+        x_prev = torch.div(c, n, out=intensities[t])
+    return scales, intensities
+
+
+def _scale_function(shape: ScalingShape, prior: Tensor) -> Callable[[Tensor, Tensor], Tensor]:
+    r"""``(x, out) -> f(x)`` written into ``out``. An affine shape is one multiply-add and a clip;
+    a relative one folds its reference in: :math:`w (x + \delta) / (e + \delta) + b = w' x + b'`."""
+    lo, hi = shape.f_min, shape.f_max
+    if shape.affine is None:
+        reference = prior + SILENT if shape.relative else None
+        if reference is None:
+            return lambda x, out: out.copy_(shape(x))
+        return lambda x, out: out.copy_(shape((x + SILENT) / reference))
+    w, b = shape.affine
+    if not shape.relative:
+        return lambda x, out: torch.mul(x, w, out=out).add_(b).clamp_(lo, hi)
+    w_x = w / (prior + SILENT)
+    b_x = b + w_x * SILENT
+    return lambda x, out: torch.addcmul(b_x, x, w_x, out=out).clamp_(lo, hi)

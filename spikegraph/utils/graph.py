@@ -80,17 +80,21 @@ class CSR(NamedTuple):
 
 
 class Adjacency(NamedTuple):
-    """A graph's synapses (input edges plus self-loops) in synapse order, with two CSR layouts:
-    ``by_target`` (rows = targets: the forward product) and ``by_source`` (its transpose: the
-    backward product). ``edge_index``/``weight`` are in synapse order, the order of the per-edge
-    state. ``num_nodes`` counts the targets (the output's rows), ``num_sources`` the sources
-    (the input's rows): the same but for a bipartite graph."""
+    """A graph's synapses (input edges plus self-loops) with two CSR layouts: ``by_target``
+    (rows = targets: the forward product) and ``by_source`` (its transpose: the backward
+    product). The synapse order, that of ``edge_index``, ``weight`` and all per-edge state, is
+    target-major (sorted by target, then source): the forward product's own order, so that
+    per-step weights ``[T, E]`` enter it without a gather. ``input_order`` gives each synapse's
+    column in the input (the self-loops added after the input's ``E`` edges: ``E, E+1, ...``).
+    ``num_nodes`` counts the targets (the output's rows), ``num_sources`` the sources (the
+    input's rows): the same but for a bipartite graph."""
 
     edge_index: Tensor
     weight: Tensor
     by_target: CSR
     by_source: CSR
     num_nodes: int
+    input_order: Tensor
     num_sources: int
 
     @property
@@ -188,9 +192,14 @@ def prepare_adjacency(
             )
         weight = edge_weight.to(dtype)
     src, dst = edge_index
-    by_target = _csr_layout(dst, src, num_dst, num_src)
+    order = torch.argsort(dst * num_src + src, stable=True)  # target-major synapse order
+    edge_index, weight = edge_index[:, order], weight[order]
+    src, dst = edge_index
+    rowptr = torch.zeros(num_dst + 1, dtype=torch.long, device=src.device)
+    rowptr[1:] = torch.cumsum(torch.bincount(dst, minlength=num_dst), 0)
+    by_target = CSR(rowptr, src, torch.arange(src.numel(), device=src.device))
     by_source = _csr_layout(src, dst, num_src, num_dst)
-    return Adjacency(edge_index, weight, by_target, by_source, num_dst, num_src)
+    return Adjacency(edge_index, weight, by_target, by_source, num_dst, order, num_src)
 
 
 def _addmm_csr(
@@ -210,22 +219,25 @@ def _addmm_csr(
 CACHE_BYTES = 4 << 20  # the features one row block may gather: about a core's share of cache
 
 
-def _shared_features_matmul(layout: CSR, ordered: Tensor, h: Tensor, out: Tensor) -> None:
-    """``out[t] = A_t @ h`` for per-step weights ``ordered`` ``[T, E]`` (in the CSR order of
-    ``layout``) and one shared ``h``.
+def _shared_features_matmul(
+    rowptr: Tensor, col: Tensor, ordered: Tensor, h: Tensor, out: Tensor
+) -> None:
+    """``out[t] = A_t @ h`` for the CSR matrices ``(rowptr, col, ordered[t])`` (per-step
+    weights ``[T, E]`` in CSR order) and one shared ``h``.
 
     On CPU the rows are taken in blocks and each block does all ``T`` steps before the next:
     the rows of ``h`` a block gathers are then still in cache for steps 2..T, which makes the
     products markedly faster on a large graph. Elsewhere: one block."""
-    n, steps = layout.rowptr.numel() - 1, ordered.shape[0]
-    per_row = max(1, layout.col.numel() // max(n, 1) * h.shape[1] * h.element_size())
+    n, steps = rowptr.numel() - 1, ordered.shape[0]
+    per_row = max(1, col.numel() // max(n, 1) * h.shape[1] * h.element_size())
     block = max(1, CACHE_BYTES // per_row) if h.device.type == "cpu" else max(n, 1)
     starts = list(range(0, n, block)) + [n]
-    offsets = layout.rowptr[starts].tolist()
+    offsets = rowptr[starts].tolist()
     for (r0, r1), (p0, p1) in zip(pairwise(starts), pairwise(offsets), strict=True):
-        rowptr, col = layout.rowptr[r0 : r1 + 1] - p0, layout.col[p0:p1]
+        block_rowptr, block_col = rowptr[r0 : r1 + 1] - p0, col[p0:p1]
         for t in range(steps):
-            _addmm_csr(rowptr, col, ordered[t, p0:p1], h, out[t, r0:r1], accumulate=False)
+            v_t, out_t = ordered[t, p0:p1], out[t, r0:r1]
+            _addmm_csr(block_rowptr, block_col, v_t, h, out_t, accumulate=False)
 
 
 def _values_at(values: Tensor, t: int) -> Tensor:  # [T, E] or [1, E] (shared) -> [E]
@@ -239,35 +251,33 @@ def _features_at(h: Tensor, t: int) -> Tensor:  # [T, N, F] or [N, F] (shared) -
 def _csr_products(
     rowptr: Tensor,
     col: Tensor,
-    perm: Tensor,
     values: Tensor,
     h: Tensor,
     num_rows: int,
     sum_steps: bool,
 ) -> Tensor:
-    """``A_t @ h_t`` for every step, ``A_t`` the CSR matrix ``(rowptr, col, values[t][perm])``
-    with ``num_rows`` rows: ``[T, num_rows, F]``, or with ``sum_steps`` their sum
-    ``[num_rows, F]``. ``values`` is ``[T, E]`` or ``[1, E]`` (shared by all steps), ``h`` is
+    """``A_t @ h_t`` for every step, ``A_t`` the CSR matrix ``(rowptr, col, values[t])`` with
+    ``num_rows`` rows: ``[T, num_rows, F]``, or with ``sum_steps`` their sum ``[num_rows, F]``.
+    ``values`` is ``[T, E]`` or ``[1, E]`` (shared by all steps) in the CSR order, ``h`` is
     ``[T, N, F]`` or ``[N, F]`` (shared)."""
     steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
-    ordered = values[:, perm]  # every step's weights in CSR order, one gather
     if sum_steps:
         out = h.new_empty(num_rows, h.shape[-1])
         for t in range(steps):
-            v_t, h_t = _values_at(ordered, t), _features_at(h, t)
+            v_t, h_t = _values_at(values, t), _features_at(h, t)
             _addmm_csr(rowptr, col, v_t, h_t, out, accumulate=t > 0)
         return out
     out = h.new_empty(steps, num_rows, h.shape[-1])
     if h.dim() == 2 and values.shape[0] > 1:
-        _shared_features_matmul(CSR(rowptr, col, perm), ordered, h, out)
+        _shared_features_matmul(rowptr, col, values, h, out)
         return out
     for t in range(steps):
-        v_t, h_t = _values_at(ordered, t), _features_at(h, t)
+        v_t, h_t = _values_at(values, t), _features_at(h, t)
         _addmm_csr(rowptr, col, v_t, h_t, out[t], accumulate=False)
     return out
 
 
-def _products_shape(rowptr, col, perm, values, h, num_rows, sum_steps):  # noqa: ANN001, ANN202
+def _products_shape(rowptr, col, values, h, num_rows, sum_steps):  # noqa: ANN001, ANN202
     if sum_steps:
         return h.new_empty(num_rows, h.shape[-1])
     steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
@@ -285,8 +295,9 @@ if hasattr(torch.library, "custom_op"):
 
 
 def _products(layout: CSR, values: Tensor, h: Tensor, num_rows: int, sum_steps: bool) -> Tensor:
+    """:func:`_csr_products` of ``layout``; ``values`` in its CSR order."""
     products = _csr_products_op if compiling() else _csr_products
-    return products(layout.rowptr, layout.col, layout.perm, values, h, num_rows, sum_steps)
+    return products(layout.rowptr, layout.col, values, h, num_rows, sum_steps)
 
 
 class _SpMM(torch.autograd.Function):
@@ -298,6 +309,7 @@ class _SpMM(torch.autograd.Function):
     def forward(ctx, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
         ctx.adj = adj
         ctx.save_for_backward(values, h)
+        # the forward layout's order is the synapse order: the weights enter without a gather
         return _products(adj.by_target, values, h, adj.num_nodes, sum_steps=False)
 
     @staticmethod
@@ -306,8 +318,9 @@ class _SpMM(torch.autograd.Function):
         adj = ctx.adj
         grad_h = grad_values = None
         if ctx.needs_input_grad[2]:  # a shared h sums its steps' gradients
-            shared = h.dim() == 2
-            grad_h = _products(adj.by_source, values, grad, adj.num_sources, sum_steps=shared)
+            layout, shared = adj.by_source, h.dim() == 2
+            ordered = values[:, layout.perm]
+            grad_h = _products(layout, ordered, grad, adj.num_sources, sum_steps=shared)
         if ctx.needs_input_grad[1]:  # rare: learnable edge weights or trace_grad=True
             src, dst = adj.edge_index
             steps = grad.shape[0]
@@ -358,10 +371,9 @@ def spmm(adj: Adjacency, values: Tensor, h: Tensor, backend: str = "torch") -> T
 
 def _segment_steps(layout: CSR, values: Tensor, h: Tensor) -> Tensor:
     steps = max(values.shape[0], h.shape[0] if h.dim() == 3 else 1)
-    ordered = values[:, layout.perm]
     out = []
-    for t in range(steps):
-        v_t, h_t = _values_at(ordered, t), _features_at(h, t)
+    for t in range(steps):  # the synapse order is the layout's: no gather
+        v_t, h_t = _values_at(values, t), _features_at(h, t)
         messages = h_t[layout.col] * v_t.unsqueeze(-1)
         out.append(torch_scatter.segment_csr(messages, layout.rowptr, reduce="sum"))
     return torch.stack(out)

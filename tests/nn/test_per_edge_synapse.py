@@ -107,8 +107,8 @@ def test_trained_model_agrees_across_formats_and_orders_in_train_and_eval():
 def test_the_helper_catches_experience_bound_to_edge_positions(monkeypatch):
     """The bug a review found: experience keyed by column. The property check must see it."""
     model, x, edges = trained_model()
-    for conv in model.convs:  # every call reads the experience in call order
-        monkeypatch.setattr(conv, "_experience_slots", lambda adj: None)
+    for conv in model.convs:  # every call reads the experience by the input's column
+        monkeypatch.setattr(conv, "_experience_slots", lambda adj: adj.input_order)
     with pytest.raises(AssertionError, match="differs"):
         assert_adjacency_formats_agree(model, x, edges, atol=1e-5)
 

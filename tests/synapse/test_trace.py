@@ -5,6 +5,7 @@ from spikegraph.synapse import (
     Homeostatic,
     SynapticScaling,
     fixed_point,
+    get_scaling,
     scaled_trace,
     trace_init,
     trace_step,
@@ -120,3 +121,23 @@ def test_scaling_off_returns_none_and_keeps_no_state():
 def test_bad_settings_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SynapticScaling("tent", **kwargs)
+
+
+@pytest.mark.parametrize("name", ["relative", "tent", "homeostatic", "gaussian", "linear"])
+@pytest.mark.parametrize(("decay", "prior_weight"), [(1.0, 1.0), (0.8, 0.0), (0.9, 2.5)])
+def test_in_place_trace_equals_the_autograd_one(name, decay, prior_weight):
+    """The fused no-grad loop (the layers' default) and the autograd-visible one agree, for
+    affine shapes (fused multiply-add) and the others, with a batch dimension."""
+    shape = get_scaling(name)
+    gen = torch.Generator().manual_seed(1)
+    drive = torch.rand(6, 3, 40, generator=gen) ** 2  # [T, batch, K]
+    prior = torch.rand(40, generator=gen) * 0.5
+    prior[:5] = 0.0  # silent synapses: a relative shape reads them through SILENT
+    fast = scaled_trace(drive, shape, prior, decay=decay, prior_weight=prior_weight)
+    slow = scaled_trace(
+        drive.clone().requires_grad_(), shape, prior, decay=decay, prior_weight=prior_weight
+    )
+    assert not fast[0].requires_grad and slow[0].requires_grad
+    for a, b in zip(fast, slow, strict=True):
+        torch.testing.assert_close(a, b.detach(), rtol=1e-5, atol=1e-6)
+    assert fast[0].std() > 0.05  # the shapes are not all at one clip limit

@@ -102,6 +102,22 @@ def test_layouts_are_transposes_of_each_other():
     assert torch.equal(t.rowptr[-1], s.rowptr[-1])
 
 
+def test_synapses_are_target_major_and_remember_their_input_column():
+    gen = torch.Generator().manual_seed(3)
+    edge_index = torch.randint(0, 7, (2, 30), generator=gen)
+    edge_index = edge_index[:, edge_index[0] != edge_index[1]]
+    weight = torch.rand(edge_index.shape[1], generator=gen)
+    adj = prepare_adjacency(edge_index, weight, 7, normalize=False)
+    src, dst = adj.edge_index
+    assert bool(((dst * 7 + src).diff() >= 0).all())  # the forward product's own order
+    assert torch.equal(adj.by_target.col, src)
+    given = adj.input_order < edge_index.shape[1]
+    columns = adj.input_order[given]
+    assert torch.equal(adj.edge_index[:, given], edge_index[:, columns])
+    assert torch.equal(adj.weight[given], weight[columns])
+    assert torch.equal(src[~given], dst[~given]) and int((~given).sum()) == 7  # added loops
+
+
 def test_sparse_adjacency_with_explicit_edge_weight_is_ambiguous():
     adj = torch.sparse_coo_tensor(torch.tensor([[1], [0]]), torch.tensor([1.0]), (2, 2))
     with pytest.raises(ValueError, match="carries its own edge weights"):

@@ -329,8 +329,8 @@ class SpikingASConv(MessagePassing):
         if self.rate is not None:  # one gain per postsynaptic channel: scale before the sum
             h = self.rate(h)
         slots = None
-        if self.scaling.enabled:
-            slots = e_id if e_id is not None else self._experience_slots(adj)
+        if self.scaling.enabled:  # e_id names the input's columns; adj is target-major
+            slots = e_id[adj.input_order] if e_id is not None else self._experience_slots(adj)
         a = node_drive(x_in if self.scaling.trace_grad else x_in.detach())  # [N] or [T, N]
         a_dst = a if x_dst is None else self._target_drive(x_dst)
         src, dst = adj.edge_index
@@ -400,18 +400,20 @@ class SpikingASConv(MessagePassing):
         its hooks and explainers see the layer. Normally ``propagate`` hands the whole product
         to :meth:`message_and_aggregate` (the CSR path); an explainer's edge mask
         (``self.explain``) needs per-edge messages, so it then runs :meth:`message` and the
-        sum over the synapses, in synapse order (the input's edges, then the added
-        self-loops, as PyG's explainers expect)."""
+        sum over the synapses in the input's order (its edges, then the added self-loops), as
+        PyG's explainers expect."""
         if self.explain:
+            as_input = adj.input_order.argsort()
+            edge_index, values = adj.edge_index[:, as_input], values[..., as_input]
             size = adj.bipartite_size
-            return self.propagate(adj.edge_index, h=h, values=values, adj=adj, size=size)
+            return self.propagate(edge_index, h=h, values=values, adj=adj, size=size)
         if compiling():  # sparse tensors do not trace: the product directly
             return self.message_and_aggregate(None, h=h, values=values, adj=adj)
         layout, shape = adj.by_target, (adj.num_nodes, adj.num_sources)
         with warnings.catch_warnings():  # "CSR support is in beta": only its structure is used
             warnings.simplefilter("ignore", UserWarning)
             adj_t = torch.sparse_csr_tensor(
-                layout.rowptr, layout.col, adj.weight[layout.perm], shape, check_invariants=False
+                layout.rowptr, layout.col, adj.weight, shape, check_invariants=False
             )
         return self.propagate(adj_t, h=h, values=values, adj=adj)
 
