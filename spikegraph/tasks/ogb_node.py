@@ -30,7 +30,11 @@ from torch_geometric.data import Data
 
 from spikegraph.datasets.ogb import load_ogb_node, ogb_evaluator, symmetrize
 from spikegraph.distributed import DistContext, init_distributed, main_process_first
-from spikegraph.tasks.minibatch import run_minibatch_experiment
+from spikegraph.tasks.minibatch import (
+    global_gcn_graph,
+    layerwise_loader,
+    run_minibatch_experiment,
+)
 from spikegraph.tasks.node_classification import Config, format_summary, run_experiment
 
 __all__ = ["ogb_node_data", "evaluate", "run_ogb_experiment", "parse_args", "main"]
@@ -54,10 +58,19 @@ def ogb_node_data(dataset: Any, split: dict[str, Tensor], symmetric: bool = True
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: Data, evaluator: Any) -> dict[str, float]:
-    """ogb's ``Evaluator`` score on train, valid and test (model in eval mode)."""
+def evaluate(
+    model: nn.Module, data: Data, evaluator: Any, loader: Any | None = None
+) -> dict[str, float]:
+    """ogb's ``Evaluator`` score on train, valid and test (model in eval mode): predictions
+    from one full-graph call, or layer-wise over ``loader``
+    (:func:`~spikegraph.tasks.minibatch.layerwise_loader`, mini-batch models)."""
     model.eval()
-    pred = model(data.x, data.edge_index, data.get("edge_weight")).argmax(-1, keepdim=True)
+    with torch.no_grad():
+        if loader is None:
+            logits = model(data.x, data.edge_index, data.get("edge_weight"))
+        else:
+            logits = model.inference(data.x, loader)
+    pred = logits.argmax(-1, keepdim=True)
     y = data.y.view(-1, 1)
     out = {}
     for part, mask in (
@@ -89,8 +102,12 @@ def run_ogb_experiment(
             f"only single-label classification ('acc') is supported, not {evaluator.eval_metric!r}"
         )
 
+    loader = None  # mini-batch models score layer-wise over the globally normalised graph
+    if minibatch is not None:
+        loader = layerwise_loader(global_gcn_graph(data), minibatch.get("eval_batch_size", 4096))
+
     def evaluator_score(model: nn.Module, data: Data) -> tuple[float, float]:
-        scores = evaluate(model, data, evaluator)
+        scores = evaluate(model, data, evaluator, loader)
         return scores["valid"], scores["test"]
 
     if minibatch is None:

@@ -122,11 +122,11 @@ class SpikingASConv(MessagePassing):
     graph normalised once as a whole, as for mini-batches); ``(x, x)``, as ``to_hetero`` passes a
     relation within one node type, is the ordinary graph on one node set.
 
-    **Compilation.** Under ``torch.compile`` the value checks (NaN, index ranges) are skipped
-    and the sum runs as per-edge messages (:meth:`message`, which the compiler fuses with the
-    sum) instead of the CSR product, whose sparse tensors it cannot trace; with
-    ``cached=True`` and a first eager call (which checks the graph and names the synapses) the
-    layer itself then causes no graph break (``benchmarks/compile.py``).
+    **Compilation.** Under ``torch.compile`` the value checks (NaN, index ranges) are skipped,
+    the CSR products run as one custom operator that the compiler keeps whole (it cannot trace
+    sparse tensors) and ``propagate()`` with its hooks is bypassed; with ``cached=True`` and a
+    first eager call (which checks the graph and names the synapses) the layer itself then
+    causes no graph break (``benchmarks/compile.py``).
 
     Args:
         in_channels: input channels :math:`C_{in}`, or ``-1`` to take them from the first
