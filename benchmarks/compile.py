@@ -3,7 +3,7 @@ step time eager against compiled.
 
 The model is the Cora example's (:func:`~spikegraph.tasks.node_classification.build_model` with
 the default :class:`~spikegraph.tasks.node_classification.Config`: 2 layers, hidden 128, T = 8,
-"relative" scaling, ``cached=True``); ``--scaling none`` turns the scaling off. One training step
+dropout 0.5, ``cached=True``), with "relative" scaling and without scaling (``--scaling``). One training step
 is forward, cross-entropy on the training nodes, backward and an Adam step. Two copies of the
 model with the same initial state train side by side, one eager and one
 ``torch.compile``-d (inductor, the default), each warmed up first; the compiled copy's warm-up
@@ -64,19 +64,20 @@ def graph_breaks(model: nn.Module, data) -> dict:
     return {"graphs": report.graph_count, "breaks": report.graph_break_count, "places": places}
 
 
-def measure(args: argparse.Namespace) -> dict:
+def measure(args: argparse.Namespace, scaling_name: str) -> dict:
     from spikegraph.datasets import load_planetoid
     from spikegraph.tasks.node_classification import Config, build_model
 
     torch.set_num_threads(args.threads)
-    import torch._inductor.config
+    from torch._inductor import config as inductor_config
 
-    torch._inductor.config.force_disable_caches = True  # a cold compilation, every run
+    inductor_config.force_disable_caches = True  # a cold compilation, every run
     dataset = load_planetoid("Cora")
     data = dataset[0]
     train_idx = data.train_mask.nonzero().view(-1)
-    scaling = None if args.scaling == "none" else args.scaling
+    scaling = None if scaling_name == "none" else scaling_name
     cfg = Config(scaling=scaling, T=args.T, dropout=args.dropout)
+    torch._dynamo.reset()
     torch.manual_seed(0)
     eager = build_model(cfg, data.num_features, dataset.num_classes)
     twin = copy.deepcopy(eager)
@@ -101,6 +102,7 @@ def measure(args: argparse.Namespace) -> dict:
     med = {k: statistics.median(v) for k, v in times.items()}
     return {
         "graph": {"name": "Cora", "nodes": data.num_nodes, "edges": data.num_edges},
+        "scaling": scaling_name,
         "model": {
             "hidden": cfg.hidden,
             "layers": cfg.layers,
@@ -108,8 +110,6 @@ def measure(args: argparse.Namespace) -> dict:
             "scaling": cfg.scaling,
             "dropout": cfg.dropout,
         },
-        "threads": args.threads,
-        "repeats": args.repeats,
         "graph_breaks": breaks,
         "first_eager_step_s": warm,
         "compile_s": compile_s,
@@ -118,37 +118,35 @@ def measure(args: argparse.Namespace) -> dict:
         "median_step_s": med,
         "speedup_compiled": med["eager"] / med["compiled"],
         "eval_max_abs_diff": float(diff),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.machine(),
-            "torch": torch.__version__,
-        },
     }
 
 
 def markdown(report: dict) -> str:
-    m, med, brk = report["model"], report["median_step_s"], report["graph_breaks"]
-    places = sorted({p["where"] for p in brk["places"]})
+    first = report["runs"][0]
+    g, m = first["graph"], first["model"]
     lines = [
-        f"`torch.compile` of a SpikingGNN training step on Cora ({report['graph']['nodes']:,} "
-        f"nodes, {report['graph']['edges']:,} edges): {m['layers']} layers, hidden "
-        f"{m['hidden']}, T = {m['T']}, scaling {m['scaling']!r}, dropout {m['dropout']}, cached "
-        f"graph, torch threads = "
-        f"{report['threads']}, {report['machine']['processor']}, torch "
-        f"{report['machine']['torch']}.",
+        f"`torch.compile` of a SpikingGNN training step on Cora ({g['nodes']:,} nodes, "
+        f"{g['edges']:,} edges): {m['layers']} layers, hidden {m['hidden']}, T = {m['T']}, "
+        f"dropout {m['dropout']}, cached graph, Adam; torch threads = {report['threads']}, "
+        f"{report['machine']['processor']}, torch {report['machine']['torch']}. Medians of "
+        f"{report['repeats']} interleaved rounds; compilation (inductor, caches off) timed "
+        "apart.",
         "",
-        "| | eager | compiled (inductor) |",
-        "|---|---:|---:|",
-        f"| median training step (s), {report['repeats']} interleaved rounds | "
-        f"{med['eager']:.4f} | {med['compiled']:.4f} |",
-        f"| first step (s): eager caches the graph, compiled compiles | "
-        f"{report['first_eager_step_s']:.2f} | {report['compile_s']:.2f} |",
+        "| scaling | graph breaks (forward) | eager step (s) | compiled step (s) | "
+        "compiled / eager speed-up | compilation (s) | eval logits, largest difference |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["runs"]:
+        med, brk = r["median_step_s"], r["graph_breaks"]
+        lines.append(
+            f"| {r['scaling']} | {brk['breaks']} | {med['eager']:.4f} | {med['compiled']:.4f} | "
+            f"{r['speedup_compiled']:.2f}x | {r['compile_s']:.1f} | "
+            f"{r['eval_max_abs_diff']:.1e} |"
+        )
+    places = sorted({p["where"] for r in report["runs"] for p in r["graph_breaks"]["places"]})
+    lines += [
         "",
-        f"Compiled / eager speed-up: {report['speedup_compiled']:.2f}x. Graph breaks in one "
-        f"forward pass: {brk['breaks']} ({brk['graphs']} graphs)"
-        + (f", at {', '.join(places)}" if places else "")
-        + f". Largest difference of the eval logits, compiled against eager on the same "
-        f"weights: {report['eval_max_abs_diff']:.2e}.",
+        "Where the graph breaks: " + (", ".join(places) if places else "nowhere") + ".",
         "",
         f"Command: `{report['command']}`",
     ]
@@ -158,19 +156,32 @@ def markdown(report: dict) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--T", type=int, default=8)
-    p.add_argument("--scaling", default="relative", help='a shape name, or "none"')
+    p.add_argument(
+        "--scaling", nargs="+", default=["relative", "none"], help='shape names, or "none"'
+    )
     p.add_argument("--dropout", type=float, default=0.5, help="the Cora example's 0.5")
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", type=Path, default=RESULTS / "compile.json")
     args = p.parse_args()
-    report = measure(args)
+    report = {
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "runs": [measure(args, name) for name in args.scaling],
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "torch": torch.__version__,
+        },
+    }
     cmd = "python benchmarks/compile.py"
     if args.json != RESULTS / "compile.json":
         cmd += f" --json {args.json}"
-    for flag in ("T", "scaling", "dropout", "repeats", "threads"):
+    for flag in ("T", "dropout", "repeats", "threads"):
         if getattr(args, flag) != p.get_default(flag):
             cmd += f" --{flag} {getattr(args, flag)}"
+    if args.scaling != p.get_default("scaling"):
+        cmd += " --scaling " + " ".join(args.scaling)
     report["command"] = cmd
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
