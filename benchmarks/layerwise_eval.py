@@ -74,14 +74,15 @@ def measure(name: str, repeats: int, eval_batch: int) -> dict:
 
     raw, classes = load(name)
     raw.train_mask = torch.zeros(raw.num_nodes, dtype=torch.bool)
-    raw.train_mask[torch.randperm(raw.num_nodes, generator=torch.Generator().manual_seed(0))[:4096]] = True
+    raw.train_mask[
+        torch.randperm(raw.num_nodes, generator=torch.Generator().manual_seed(0))[:4096]
+    ] = True
     data = global_gcn_graph(raw)
     cfg = Config(hidden=128, T=8)
     torch.manual_seed(0)
     model = build_minibatch_model(cfg, data, classes)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     loader = layerwise_loader(data, eval_batch)
-
 
     @torch.no_grad()
     def full() -> torch.Tensor:

@@ -84,7 +84,9 @@ def test_sparse_adjacency_of_a_bipartite_graph(bipartite):
     adj_t = torch_sparse.SparseTensor(
         row=edge_index[1], col=edge_index[0], value=weight, sparse_sizes=(N_DST, N_SRC)
     )
-    torch.testing.assert_close(conv((x_src, x_dst), adj_t), conv((x_src, x_dst), edge_index, weight))
+    torch.testing.assert_close(
+        conv((x_src, x_dst), adj_t), conv((x_src, x_dst), edge_index, weight)
+    )
 
 
 def test_x_dst_none_needs_a_size_and_no_scaling(bipartite):

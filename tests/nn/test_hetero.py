@@ -12,11 +12,9 @@ from spikegraph.encoders import repeat
 from spikegraph.neurons import LIF
 
 T = 4
-CITES, WRITES, WRITTEN_BY = ("paper", "cites", "paper"), ("author", "writes", "paper"), (
-    "paper",
-    "written_by",
-    "author",
-)
+CITES = ("paper", "cites", "paper")
+WRITES = ("author", "writes", "paper")
+WRITTEN_BY = ("paper", "written_by", "author")
 
 
 @pytest.fixture()
@@ -63,18 +61,18 @@ def test_to_hetero_trains_and_sums_the_relations_before_the_neuron(data):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    writes = getattr(model.conv1, "author__writes__paper")
+    writes = model.conv1.author__writes__paper
     assert writes.synapses.shape == (2, 15)  # the relation named its own synapses ...
     assert not writes.scaling.experience.isnan().any()  # ... and learnt their experience
     model.eval()
     out = model(x, ei)
     c1, c2 = model.conv1, model.conv2
     xp, xa = x["paper"], x["author"]
-    paper = getattr(c1, "paper__cites__paper")(xp, ei[CITES]) + writes((xa, xp), ei[WRITES])
-    author = getattr(c1, "paper__written_by__author")((xp, xa), ei[WRITTEN_BY])
+    paper = c1.paper__cites__paper(xp, ei[CITES]) + writes((xa, xp), ei[WRITES])
+    author = c1.paper__written_by__author((xp, xa), ei[WRITTEN_BY])
     hp, ha = model.lif.paper(paper), model.lif.author(author)
-    ref = getattr(c2, "paper__cites__paper")(hp, ei[CITES])
-    ref = ref + getattr(c2, "author__writes__paper")((ha, hp), ei[WRITES])
+    ref = c2.paper__cites__paper(hp, ei[CITES])
+    ref = ref + c2.author__writes__paper((ha, hp), ei[WRITES])
     assert out["paper"].shape == (10, 3) and out["author"].shape == (6, 3)
     torch.testing.assert_close(out["paper"], ref.mean(0))
 

@@ -52,9 +52,7 @@ def _check_message_passing_args(kwargs: dict) -> None:
 def node_drive(x: Tensor) -> Tensor:
     """Presynaptic activity per node and step, :math:`a_j(t) = \\min(1, \\mathrm{mean}_c |x_{jc}(t)|)`:
     the fraction of a node's channels that fire, for spike inputs. ``[T, N, C] -> [T, N]``."""
-    nonnegative = (
-        checking_values() and not x.requires_grad and x.numel() > 0 and bool(x.min() >= 0)
-    )
+    nonnegative = checking_values() and not x.requires_grad and x.numel() > 0 and bool(x.min() >= 0)
     magnitude = x if nonnegative else x.abs()  # spikes are their own magnitude: no copy
     return magnitude.mean(-1).clamp(max=1.0)
 
@@ -443,7 +441,11 @@ class SpikingASConv(MessagePassing):
             cached = self._cached_adj
             size = num_nodes if isinstance(num_nodes, tuple) else (num_nodes, num_nodes)
             if size != cached.bipartite_size:
-                held = cached.num_nodes if cached.num_nodes == cached.num_sources else cached.bipartite_size
+                held = (
+                    cached.num_nodes
+                    if cached.num_nodes == cached.num_sources
+                    else cached.bipartite_size
+                )
                 raise ValueError(
                     f"cached=True holds a graph of {held} nodes but x has {num_nodes}; call "
                     "reset_parameters() (or use cached=False) for a new graph"
