@@ -13,7 +13,8 @@ round (medians, after one call of each):
                nodes, batches of 4,096 seeds with all their in-edges (NeighborLoader,
                num_neighbors=[-1]); the loader's sampling is included
 
-It also checks that both evaluations predict the same classes. Graphs: Cora (vendored), and a
+Each evaluation also runs once in a fresh process for its peak resident memory above the
+loaded graph and model (Linux). It also checks that both evaluations predict the same classes. Graphs: Cora (vendored), and a
 random graph of ogbn-arxiv's size (169,343 nodes, 1,166,243 edges made symmetric, 128
 features; labels random, so only the times mean anything) unless ``--quick``.
 
@@ -27,6 +28,8 @@ import argparse
 import json
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -55,6 +58,41 @@ def load(name: str):
         num_nodes=n,
     )
     return data, ARXIV["num_classes"]
+
+
+def proc_status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def probe(name: str, how: str, eval_batch: int) -> None:
+    """One evaluation in this fresh process; prints the peak resident memory it added (MiB)
+    above the loaded graph and model (Linux ``VmHWM``, reset through ``/proc/self/clear_refs``)."""
+    from spikegraph.tasks.minibatch import build_minibatch_model, global_gcn_graph, layerwise_loader
+    from spikegraph.tasks.node_classification import Config
+
+    torch.set_num_threads(1)
+    raw, classes = load(name)
+    data = global_gcn_graph(raw)
+    torch.manual_seed(0)
+    model = build_minibatch_model(Config(hidden=128, T=8), data, classes).eval()
+    loader = layerwise_loader(data, eval_batch)
+    before = proc_status_kib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+    with torch.no_grad():
+        if how == "full":
+            model(data.x, data.edge_index, data.edge_weight)
+        else:
+            model.inference(data.x, loader)
+    print(json.dumps((proc_status_kib("VmHWM") - before) / 1024))
+
+
+def peak_mib(name: str, how: str, eval_batch: int) -> float:
+    cmd = [sys.executable, __file__, "--probe", name, how, "--eval-batch", str(eval_batch)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def timed(fn) -> float:
@@ -113,6 +151,10 @@ def measure(name: str, repeats: int, eval_batch: int) -> dict:
         "times_s": times,
         "median_s": med,
         "speedup_layerwise": med["full"] / med["layerwise"],
+        "peak_added_mib": {
+            "full": peak_mib(name, "full", eval_batch),
+            "layerwise": peak_mib(name, "layerwise", eval_batch),
+        },
         "same_predictions": same,
         "max_abs_logit_diff": float((a - b).abs().max()),
     }
@@ -128,14 +170,16 @@ def markdown(report: dict) -> str:
         "JSON).",
         "",
         "| graph | nodes | synapses | full-graph eval (s) | layer-wise eval (s) | speed-up | "
-        "same predictions | largest logit difference |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "peak memory added, full (MiB) | layer-wise (MiB) | same predictions | "
+        "largest logit difference |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["runs"]:
         g, m = r["graph"], r["median_s"]
         lines.append(
             f"| {g['name']} | {g['nodes']:,} | {g['synapses']:,} | {m['full']:.3f} | "
             f"{m['layerwise']:.3f} | {r['speedup_layerwise']:.2f}x | "
+            f"{r['peak_added_mib']['full']:.0f} | {r['peak_added_mib']['layerwise']:.0f} | "
             f"{100 * r['same_predictions']:.1f} % | {r['max_abs_logit_diff']:.1e} |"
         )
     lines += ["", f"Command: `{report['command']}`"]
@@ -148,7 +192,11 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--eval-batch", type=int, default=4096)
     p.add_argument("--json", type=Path, default=RESULTS / "layerwise_eval.json")
+    p.add_argument("--probe", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.probe:
+        probe(*args.probe, args.eval_batch)
+        return
     torch.set_num_threads(1)
     graphs = ["cora"] if args.quick else ["cora", "arxiv_random"]
     report = {
@@ -159,6 +207,8 @@ def main() -> None:
     cmd = "python benchmarks/layerwise_eval.py" + (" --quick" if args.quick else "")
     if args.repeats != p.get_default("repeats"):
         cmd += f" --repeats {args.repeats}"
+    if args.eval_batch != p.get_default("eval_batch"):
+        cmd += f" --eval-batch {args.eval_batch}"
     if args.json != RESULTS / "layerwise_eval.json":
         cmd += f" --json {args.json}"
     report["command"] = cmd

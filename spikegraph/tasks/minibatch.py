@@ -241,7 +241,7 @@ def run_minibatch_experiment(
     batch_size: int = 1024,
     num_neighbors: tuple[int, ...] = (10, 10),
     score: Score | None = None,
-    eval_batch_size: int = 4096,
+    eval_batch_size: int | None = 4096,
     ctx: DistContext | None = None,
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
@@ -259,7 +259,9 @@ def run_minibatch_experiment(
         score: ``score(model, data) -> (val, test)`` on the full graph, called on rank 0
             after every epoch (default: accuracy from layer-wise inference,
             :meth:`SpikingGNN.inference <spikegraph.models.SpikingGNN.inference>`).
-        eval_batch_size: seed nodes per batch of the default score's layer-wise inference.
+        eval_batch_size: seed nodes per batch of the default score's layer-wise inference;
+            ``None`` scores with one full-graph call instead, faster where its memory is
+            available (``benchmarks/results/layerwise_eval.md``).
         ctx: this process's place in a distributed run (default: one process).
         checkpoint: file that rank 0 rewrites atomically after every epoch (``None``: none).
         resume: continue from ``checkpoint`` if it exists (otherwise start afresh).
@@ -288,7 +290,7 @@ def run_minibatch_experiment(
     start = time.perf_counter()
     data = global_gcn_graph(data)
     if score is None:
-        loader = layerwise_loader(data, eval_batch_size)
+        loader = None if eval_batch_size is None else layerwise_loader(data, eval_batch_size)
         score = partial(_accuracies, loader=loader)
     model = build_minibatch_model(cfg, data, num_classes)
     meta = {

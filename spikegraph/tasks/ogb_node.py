@@ -103,8 +103,9 @@ def run_ogb_experiment(
         )
 
     loader = None  # mini-batch models score layer-wise over the globally normalised graph
-    if minibatch is not None:
-        loader = layerwise_loader(global_gcn_graph(data), minibatch.get("eval_batch_size", 4096))
+    eval_batch_size = (minibatch or {}).get("eval_batch_size", 4096)
+    if minibatch is not None and eval_batch_size is not None:
+        loader = layerwise_loader(global_gcn_graph(data), eval_batch_size)
 
     def evaluator_score(model: nn.Module, data: Data) -> tuple[float, float]:
         scores = evaluate(model, data, evaluator, loader)
