@@ -7,6 +7,7 @@ The examples are thin wrappers around :func:`main`; everything they print and sa
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import statistics
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -51,6 +52,7 @@ class Config:
     layers: int = 2
     T: int = 8
     dropout: float = 0.5
+    dropout_mask: str = "sequence"  # SNN hidden layers: one mask per sequence, or "step"
     scaling: str | None = "relative"
     target_rate: float | None = None
     threshold: float = 0.5
@@ -61,6 +63,10 @@ class Config:
     lr: float = 0.01
     first_layer_lr_scale: float = 1.0  # a control: the first layer's step size relative to lr
     weight_decay: float = 5e-4
+    weight_decay_layers: str = "all"  # "all", or "first": the first graph layer only (Kipf's GCN)
+    features: str = "raw"  # or "row_normalized": each node's features sum to one
+    select: str = "acc"  # the kept epoch: best validation accuracy, ties to lower loss; or "loss"
+    patience: int = 100  # stop after this many epochs without a better kept epoch (0: never)
     epochs: int = 200
     runs: int = 1
     seed: int = 0
@@ -77,6 +83,7 @@ class RunResult:
     epoch_time_s: float
     firing: dict[str, Any] | None = None
     scale: dict[str, Any] | None = None
+    epochs_run: int | None = None  # fewer than Config.epochs after an early stop
 
 
 def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs) -> nn.Module:
@@ -101,6 +108,7 @@ def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs)
         T=cfg.T,
         encoder=cfg.encoder,
         dropout=cfg.dropout,
+        dropout_mask=cfg.dropout_mask,
         scaling=cfg.scaling,
         decay=cfg.decay,
         threshold=cfg.threshold,
@@ -111,26 +119,49 @@ def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs)
     )
 
 
+class Evaluation(NamedTuple):
+    """Accuracies of the three splits and the validation loss, in eval mode."""
+
+    train_acc: float
+    val_acc: float
+    test_acc: float
+    val_loss: float
+
+    def selection_key(self, select: str) -> tuple[float, ...]:
+        """Larger is better: validation accuracy with the loss as tie-break, or the loss."""
+        if select == "acc":
+            return (self.val_acc, -self.val_loss)
+        if select == "loss":
+            return (-self.val_loss,)
+        raise ValueError(f"unknown select {select!r}; choose 'acc' or 'loss'")
+
+
 @torch.no_grad()
+def evaluate(model: nn.Module, data: Data) -> Evaluation:
+    """One eval-mode pass over the whole graph."""
+    model.eval()
+    out = model(data.x, data.edge_index)
+    pred = out.argmax(-1)
+    masks = (data.train_mask, data.val_mask, data.test_mask)
+    accs = [float((pred[m] == data.y[m]).float().mean()) for m in masks]
+    val_loss = float(F.cross_entropy(out[data.val_mask], data.y[data.val_mask]))
+    return Evaluation(*accs, val_loss)
+
+
 def accuracies(model: nn.Module, data: Data) -> tuple[float, float, float]:
     """Train, validation and test accuracy in eval mode."""
-    model.eval()
-    pred = model(data.x, data.edge_index).argmax(-1)
-    return tuple(
-        float((pred[m] == data.y[m]).float().mean())
-        for m in (data.train_mask, data.val_mask, data.test_mask)
-    )
+    return evaluate(model, data)[:3]
 
 
 def train_run(
     model: nn.Module, data: Data, cfg: Config, seed: int, progress: bool = True
 ) -> RunResult:
-    """Train from fresh parameters; keep the state with the best validation accuracy."""
+    """Train from fresh parameters; keep the epoch that ``cfg.select`` prefers on validation,
+    and stop ``cfg.patience`` epochs after it if none is better."""
     torch.manual_seed(seed)
     model.reset_parameters()
-    opt = torch.optim.Adam(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    best = (-1.0, 0.0, 0)
-    best_state = None
+    opt = torch.optim.Adam(param_groups(model, cfg), lr=cfg.lr)
+    best_key, best, best_state = None, None, None
     start = time.perf_counter()
     bar = tqdm(range(1, cfg.epochs + 1), desc=f"seed {seed}", disable=not progress, leave=False)
     for epoch in bar:
@@ -140,25 +171,48 @@ def train_run(
         loss = F.cross_entropy(out[data.train_mask], data.y[data.train_mask])
         loss.backward()
         opt.step()
-        _, val, test = accuracies(model, data)
-        if val > best[0]:
-            best = (val, test, epoch)
+        ev = evaluate(model, data)
+        key = ev.selection_key(cfg.select)
+        if best_key is None or key > best_key:
+            best_key, best = key, (ev, epoch)
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
-        bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{val:.3f}", best_test=f"{best[1]:.3f}")
-    epoch_time = (time.perf_counter() - start) / cfg.epochs
+        bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{ev.val_acc:.3f}")
+        if cfg.patience and epoch - best[1] >= cfg.patience:
+            break
+    epoch_time = (time.perf_counter() - start) / epoch
     model.load_state_dict(best_state)
-    return RunResult(seed, best[2], best[0], best[1], epoch_time)
+    ev, best_epoch = best
+    return RunResult(seed, best_epoch, ev.val_acc, ev.test_acc, epoch_time, epochs_run=epoch)
 
 
 def param_groups(model: nn.Module, cfg: Config) -> list[dict[str, Any]]:
-    """One optimiser group, or two when the first graph layer's step is scaled (the control
-    that matches an old constant scaling factor on the first layer)."""
-    if cfg.first_layer_lr_scale == 1.0:
-        return [{"params": list(model.parameters())}]
+    """The optimiser's groups: the first graph layer and the rest, each with its step size
+    (``first_layer_lr_scale``: a control that matches an old constant scaling factor on the
+    first layer) and weight decay (``weight_decay_layers``)."""
+    if cfg.weight_decay_layers not in ("all", "first"):
+        raise ValueError(
+            f"unknown weight_decay_layers {cfg.weight_decay_layers!r}; choose 'all' or 'first'"
+        )
     first = list(model.convs[0].parameters())
     ids = {id(p) for p in first}
     rest = [p for p in model.parameters() if id(p) not in ids]
-    return [{"params": first, "lr": cfg.lr * cfg.first_layer_lr_scale}, {"params": rest}]
+    rest_decay = cfg.weight_decay if cfg.weight_decay_layers == "all" else 0.0
+    lr_first = cfg.lr * cfg.first_layer_lr_scale
+    return [
+        {"params": first, "lr": lr_first, "weight_decay": cfg.weight_decay},
+        {"params": rest, "weight_decay": rest_decay},
+    ]
+
+
+def prepare_features(data: Data, features: str) -> Data:
+    """The graph with its features as ``Config.features`` asks (a copy when they change)."""
+    if features == "raw":
+        return data
+    if features != "row_normalized":
+        raise ValueError(f"unknown features {features!r}; choose 'raw' or 'row_normalized'")
+    data = copy.copy(data)
+    data.x = data.x / data.x.abs().sum(-1, keepdim=True).clamp_min(1e-12)
+    return data
 
 
 @torch.no_grad()
@@ -239,6 +293,7 @@ def run_experiment(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     start = time.perf_counter()
+    data = prepare_features(data, cfg.features)
     model = build_model(cfg, data.num_features, num_classes)
     runs = []
     for seed in range(cfg.seed, cfg.seed + cfg.runs):
@@ -381,6 +436,36 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
         help="the first graph layer's learning rate relative to --lr (a control)",
     )
     p.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    p.add_argument(
+        "--weight-decay-layers",
+        choices=["all", "first"],
+        default=defaults.weight_decay_layers,
+        help="decay every layer's parameters, or the first graph layer's only",
+    )
+    p.add_argument(
+        "--features",
+        choices=["raw", "row_normalized"],
+        default=defaults.features,
+        help="node features as given, or scaled to sum to one per node",
+    )
+    p.add_argument(
+        "--dropout-mask",
+        choices=["sequence", "step"],
+        default=defaults.dropout_mask,
+        help="SNN: one dropout mask per sequence, or a fresh one per time step",
+    )
+    p.add_argument(
+        "--select",
+        choices=["acc", "loss"],
+        default=defaults.select,
+        help="keep the epoch of best validation accuracy (ties: lower loss) or lowest loss",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=defaults.patience,
+        help="stop after this many epochs without a better kept epoch (0: run all)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--root", default=None, help="folder with <Name>/raw/ (default: vendored)")
     p.add_argument("--json", type=Path, default=None, help="write the full report here")
