@@ -60,15 +60,14 @@ def test_rate_readout_gives_the_output_layer_a_target_rate_too():
         SpikingGNN(6, 8, 3, num_layers=2, readout="rate", target_rate=[0.1])
 
 
-@pytest.mark.slow
 def test_rate_readout_learns_a_homophilous_graph():
-    """Chance is 0.2; measured 0.74 (seed 0, 60 epochs). A read-out that lost the spike
-    counts' gradient, or counted the wrong layer, stays near chance."""
+    """Chance is 0.2; measured 1.00 (seed 0, 30 epochs; seeds 1 and 2: 0.99, 0.97). A read-out
+    that lost the spike counts' gradient, or counted the wrong layer, stays far below."""
     data = homophilous_graph(binary=True)
     torch.manual_seed(0)
     model = SpikingGNN(data.num_features, 32, 5, T=4, readout="rate", threshold=0.5)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    for _ in range(60):
+    for _ in range(30):
         model.train()
         opt.zero_grad()
         out = model(data.x, data.edge_index)
@@ -78,7 +77,7 @@ def test_rate_readout_learns_a_homophilous_graph():
     with torch.no_grad():
         pred = model(data.x, data.edge_index).argmax(-1)
     acc = float((pred[data.test_mask] == data.y[data.test_mask]).float().mean())
-    assert acc > 0.5
+    assert acc > 0.8
 
 
 # --- more than two layers ------------------------------------------------------------------

@@ -68,7 +68,7 @@ def test_example_scripts_run_end_to_end(script, dataset, tmp_path, monkeypatch):
     assert report["config"]["T"] == report["config"]["runs"] == 2
     # accuracies over the 1000 test nodes of the public split, averaged over the two runs
     assert [round(1000 * a) for a in report["test_acc"]] == pytest.approx(
-        [1000 * a for a in report["test_acc"]], abs=1e-6
+        [1000 * a for a in report["test_acc"]], abs=1e-3
     )
     assert report["test_acc_mean"] == pytest.approx(statistics.fmean(report["test_acc"]))
     per_run = [r["firing"]["firing_rate_mean"] for r in report["runs"]]
@@ -126,14 +126,15 @@ def easy_graph():
 
 def test_spiking_pipeline_reads_the_graph_on_an_easy_graph():
     """The same pipeline with the edges and without them: chance is 0.2, and a model that
-    ignores the graph is left with the weak feature signal (measured: 0.64 against 0.38)."""
+    ignores the graph is left with the weak feature signal. Measured: 0.99 against 0.40
+    (seeds 1 and 2: 0.97 / 0.44, 1.00 / 0.37)."""
     data = easy_graph()
     blind = data.clone()
     blind.edge_index = data.edge_index[:, :0]
     cfg = Config(epochs=30, T=4, hidden=16)
     acc = run_experiment(cfg, data, 5, progress=False)["test_acc_mean"]
     blind_acc = run_experiment(cfg, blind, 5, progress=False)["test_acc_mean"]
-    assert acc > 0.5 and acc > blind_acc + 0.15
+    assert acc > 0.85 and acc > blind_acc + 0.3
 
 
 def test_reported_firing_rate_is_the_fraction_of_hidden_spikes():

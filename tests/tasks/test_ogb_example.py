@@ -39,7 +39,7 @@ def test_example_runs_on_derived_cora_and_reports_the_evaluator(
     assert report["evaluator"] == {"name": "ogbn-cora", "metric": "acc"}
     # the Evaluator's accuracy over the 1000 test nodes, once per run
     assert [round(1000 * a) for a in report["test_acc"]] == pytest.approx(
-        [1000 * a for a in report["test_acc"]], abs=1e-6
+        [1000 * a for a in report["test_acc"]], abs=1e-3
     )
     assert len(report["test_acc"]) == 2
     assert report["graph"]["split"] == {"train": 140, "valid": 500, "test": 1000}
@@ -49,12 +49,13 @@ def test_example_runs_on_derived_cora_and_reports_the_evaluator(
 
 def test_gcn_through_the_same_pipeline_beats_an_edge_blind_model(shared_datasets, tmp_path):
     # Cora's public split: the majority class is 31.9 % of the test nodes and an MLP that
-    # ignores the edges reaches 57-59 %; measured here: 0.78 after 30 epochs.
+    # ignores the edges reaches 57-59 %; measured here after 30 epochs: 0.818 (seeds 1, 2:
+    # 0.817, 0.812).
     src = shared_datasets / "ogbn_cora_derived"
     argv = ["--name", "ogbn-cora", "--root", str(src), "--meta", str(src / "meta_dict.json")]
     argv += ["--cache-dir", str(tmp_path), "--epochs", "30", "--runs", "1", "--model", "gcn"]
     report = main([*argv, "--no-progress", "--threads", "1"])
-    assert report["test_acc_mean"] > 0.65 and "firing_rate_mean" not in report
+    assert report["test_acc_mean"] > 0.7 and "firing_rate_mean" not in report
 
 
 class FeaturesOnly(torch.nn.Module):
