@@ -117,7 +117,7 @@ class Settings:
 
     @property
     def shape_params(self) -> dict[str, float]:
-        """The shape hyper-parameters given (none: the shape's defaults)."""
+        """The shape hyper-parameters given, empty for the shape's defaults."""
         return {k: getattr(self, k) for k in SHAPE_PARAMS if getattr(self, k) is not None}
 
     def shape(self) -> ScalingShape:
