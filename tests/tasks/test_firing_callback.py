@@ -239,3 +239,19 @@ def test_trace_recorder_removes_its_hooks_on_exit():
         assert conv.scaling._forward_hooks and conv.scaling._forward_pre_hooks
     assert recorder.records["scaling"]["scale"].shape == (3, 7)  # 4 edges + 3 self-loops
     assert not conv.scaling._forward_hooks and not conv.scaling._forward_pre_hooks
+
+
+def test_the_study_defaults_to_the_library_shape_and_takes_another_on_request():
+    from spikegraph.tasks.firing_callback import parse_args
+    from spikegraph.tasks.node_classification import Config
+
+    s, _ = parse_args([])
+    default = Config(dataset="Cora", scaling="relative")
+    assert s.config("scaling") == default  # no per-dataset setting: the pipeline's defaults
+    assert s.config("none").scaling is None and s.shape() == Relative()
+    s, _ = parse_args(["--scaling", "homeostatic", "--target", "0.02", "--alpha", "50"])
+    assert s.config("scaling").scaling == Homeostatic(target=0.02, alpha=50.0)
+    with pytest.raises(ValueError, match="'relative' shape takes no target=0.02"):
+        Settings(target=0.02)
+    with pytest.raises(ValueError, match="needs a shape"):
+        Settings(scaling="none")
