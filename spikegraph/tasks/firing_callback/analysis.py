@@ -80,8 +80,9 @@ class Settings:
     :class:`~spikegraph.nn.SpikingASConv`) with its default hyper-parameters, the same shape on
     every dataset; ``target`` and ``alpha``, when given, are passed to the shape (e.g.
     ``scaling="homeostatic", target=0.02, alpha=50``, the shape this study once tuned for Cora).
-    Everything else not listed here is the :class:`~spikegraph.tasks.node_classification.Config`
-    default. ``target_rates`` are the expected firing rates of the sparse-coding sweep.
+    ``epochs``, ``hidden``, ``T`` and ``threshold`` default to those of
+    :class:`~spikegraph.tasks.node_classification.Config`, and every setting not listed here is
+    its default. ``target_rates`` are the expected firing rates of the sparse-coding sweep.
     """
 
     dataset: str = "Cora"
