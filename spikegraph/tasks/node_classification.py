@@ -25,7 +25,9 @@ from tqdm.auto import tqdm
 
 from spikegraph.models import GCN, SpikingGNN
 from spikegraph.monitor import FiringMonitor
+from spikegraph.neurons import LIF
 from spikegraph.nn import SpikingASConv
+from spikegraph.synapse import settle
 from spikegraph.utils.graph import Adjacency
 
 __all__ = [
@@ -66,7 +68,10 @@ class Config:
     weight_decay_layers: str = "all"  # "all", or "first": the first graph layer only (Kipf's GCN)
     features: str = "raw"  # or "row_normalized": each node's features sum to one
     select: str = "acc"  # the kept epoch: best validation accuracy, ties to lower loss; or "loss"
-    patience: int = 100  # stop after this many epochs without a better kept epoch (0: never)
+    patience: int = 50  # stop after this many epochs without a better kept epoch (0: never)
+    settle: bool = True  # SNN: re-measure experience and rate gains without dropout each epoch
+    rate_penalty: float = 0.0  # SNN: weight of a firing-rate term in the loss (the alternative)
+    penalty_target: float | None = None  # its rate: (r - target)^2 per layer; None: L1, r
     epochs: int = 200
     runs: int = 1
     seed: int = 0
@@ -162,6 +167,7 @@ def train_run(
     model.reset_parameters()
     opt = torch.optim.Adam(param_groups(model, cfg), lr=cfg.lr)
     best_key, best, best_state = None, None, None
+    penalty = RatePenalty(model, cfg.rate_penalty, cfg.penalty_target)
     start = time.perf_counter()
     bar = tqdm(range(1, cfg.epochs + 1), desc=f"seed {seed}", disable=not progress, leave=False)
     for epoch in bar:
@@ -169,8 +175,10 @@ def train_run(
         opt.zero_grad()
         out = model(data.x, data.edge_index)
         loss = F.cross_entropy(out[data.train_mask], data.y[data.train_mask])
-        loss.backward()
+        (loss + penalty.take()).backward()
         opt.step()
+        if cfg.settle:
+            settle(model, data.x, data.edge_index, passes=cfg.layers)
         ev = evaluate(model, data)
         key = ev.selection_key(cfg.select)
         if best_key is None or key > best_key:
@@ -179,10 +187,44 @@ def train_run(
         bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{ev.val_acc:.3f}")
         if cfg.patience and epoch - best[1] >= cfg.patience:
             break
+    penalty.remove()
     epoch_time = (time.perf_counter() - start) / epoch
     model.load_state_dict(best_state)
     ev, best_epoch = best
     return RunResult(seed, best_epoch, ev.val_acc, ev.test_acc, epoch_time, epochs_run=epoch)
+
+
+class RatePenalty:
+    """The obvious alternative to a rate set in the synapses: a firing-rate term in the loss,
+    :math:`\\lambda \\sum_l (r_l - r^*)^2` over the hidden spiking layers' mean rates
+    :math:`r_l` of a training call (or :math:`\\lambda \\sum_l r_l`, an L1 penalty on the
+    spikes, without a target); its gradient reaches the weights through the surrogate."""
+
+    def __init__(self, model: nn.Module, weight: float, target: float | None) -> None:
+        self.weight, self.target, self._rates, self._handles = weight, target, [], []
+        if weight == 0.0:
+            return
+        neurons = [m for m in model.modules() if isinstance(m, LIF)]
+        if not neurons:
+            raise ValueError("rate_penalty needs a model with spiking (LIF) layers")
+        for neuron in neurons:
+            self._handles.append(neuron.register_forward_hook(self._record))
+
+    def _record(self, module: nn.Module, args: tuple, spikes: torch.Tensor) -> None:
+        if module.training:  # not the eval and settle passes
+            self._rates.append(spikes.mean())
+
+    def take(self) -> torch.Tensor | float:
+        """The penalty of the training call just made (0 when off); forgets its rates."""
+        rates, self._rates = self._rates, []
+        if not rates:
+            return 0.0
+        terms = [r if self.target is None else (r - self.target) ** 2 for r in rates]
+        return self.weight * torch.stack(terms).sum()
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
 
 
 def param_groups(model: nn.Module, cfg: Config) -> list[dict[str, Any]]:
@@ -370,10 +412,13 @@ def format_summary(report: dict) -> str:
     lines = [
         f"{cfg['dataset']} | model={cfg['model']}"
         + (f" T={cfg['T']} scaling={cfg['scaling']}" if cfg["model"] == "snn" else "")
-        + f" | {len(report['runs'])} run(s) x {cfg['epochs']} epochs",
+        + f" | {len(report['runs'])} run(s) x up to {cfg['epochs']} epochs"
+        + (f" (patience {cfg['patience']})" if cfg.get("patience") else ""),
         f"test accuracy (at best validation): {100 * report['test_acc_mean']:.2f} "
         f"± {100 * report['test_acc_std']:.2f} %  "
         f"[{', '.join(f'{100 * a:.1f}' for a in report['test_acc'])}]",
+        f"kept epochs ({cfg.get('select', 'acc')} on validation): "
+        + ", ".join(str(r["best_epoch"]) for r in report["runs"]),
         f"time per epoch: {1000 * report['epoch_time_s_mean']:.0f} ms; "
         f"wall time: {report['wall_time_s']:.1f} s",
     ]
@@ -459,6 +504,24 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
         choices=["acc", "loss"],
         default=defaults.select,
         help="keep the epoch of best validation accuracy (ties: lower loss) or lowest loss",
+    )
+    p.add_argument(
+        "--rate-penalty",
+        type=float,
+        default=defaults.rate_penalty,
+        help="SNN: weight of a firing-rate term in the loss (the alternative to --target-rate)",
+    )
+    p.add_argument(
+        "--penalty-target",
+        type=float,
+        default=defaults.penalty_target,
+        help="the rate that term pulls toward, (r - target)^2 per layer (default: L1 on r)",
+    )
+    p.add_argument(
+        "--no-settle",
+        dest="settle",
+        action="store_false",
+        help="SNN: keep the experience and rate gains that the training calls (with dropout) left",
     )
     p.add_argument(
         "--patience",

@@ -150,3 +150,54 @@ def test_reported_firing_rate_is_the_fraction_of_hidden_spikes():
     (layer,) = firing["layers"].values()
     expected = spikes.mean((1, 2)).tolist()
     assert layer["firing_rate_per_step"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_kept_epoch_is_the_best_on_validation_and_training_stops_after_patience(monkeypatch):
+    from spikegraph.tasks import node_classification as nc
+
+    seen = []
+    evaluate = nc.evaluate
+    monkeypatch.setattr(nc, "evaluate", lambda m, d: seen.append(evaluate(m, d)) or seen[-1])
+    data = easy_graph()
+    cfg = Config(epochs=200, T=4, hidden=16, patience=4, lr=0.05)
+    result = train_run(build_model(cfg, data.num_features, 5), data, cfg, 0, progress=False)
+    assert result.epochs_run == len(seen) < 200
+    best = max(range(len(seen)), key=lambda i: (seen[i].val_acc, -seen[i].val_loss, -i))
+    assert result.best_epoch == best + 1 and result.epochs_run == best + 1 + 4
+    assert result.test_acc == seen[best].test_acc
+    by_loss = Config(**{**cfg.__dict__, "select": "loss"})
+    seen.clear()
+    result = train_run(build_model(cfg, data.num_features, 5), data, by_loss, 0, False)
+    assert result.best_epoch == 1 + min(range(len(seen)), key=lambda i: (seen[i].val_loss, i))
+
+
+def test_rate_penalty_pulls_the_firing_rate_to_its_target():
+    data = easy_graph()
+    rates = {}
+    for weight in (0.0, 50.0):
+        cfg = Config(epochs=20, T=4, hidden=16, patience=0, scaling=None, select="loss")
+        cfg.rate_penalty, cfg.penalty_target = weight, 0.05
+        model = build_model(cfg, data.num_features, 5)
+        train_run(model, data, cfg, seed=0, progress=False)
+        rates[weight] = measure_firing(model, data)["firing_rate_mean"]
+    assert abs(rates[50.0] - 0.05) < 0.5 * abs(rates[0.0] - 0.05)
+
+
+def test_rate_penalty_counts_training_calls_only():
+    from spikegraph.tasks.node_classification import RatePenalty
+
+    data = easy_graph()
+    model = build_model(Config(T=4, hidden=16), data.num_features, 5)
+    penalty = RatePenalty(model, 2.0, 0.1)
+    model.eval()
+    model(data.x, data.edge_index)
+    assert penalty.take() == 0.0
+    model.train()
+    model(data.x, data.edge_index)
+    value = penalty.take()
+    assert value.requires_grad and float(value) > 0.0
+    penalty.remove()
+    model(data.x, data.edge_index)
+    assert penalty.take() == 0.0
+    with pytest.raises(ValueError, match="spiking"):
+        RatePenalty(build_model(Config(model="gcn"), 10, 3), 1.0, None)
