@@ -6,7 +6,7 @@ It knows nothing of graphs or images; :class:`~spikegraph.nn.SpikingASConv` and
 
 from spikegraph.synapse.rate import TargetRate
 from spikegraph.synapse.scaling import SynapticScaling
-from spikegraph.synapse.settle import settle
+from spikegraph.synapse.settling import settle
 from spikegraph.synapse.shapes import (
     SHAPES,
     Gaussian,
