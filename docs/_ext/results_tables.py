@@ -168,6 +168,55 @@ def node_scale() -> Table:
     return Table(header, rows, [], "llrrrrrl")
 
 
+RATE_SETTINGS = {
+    "target005": "scaling + target rate 0.05",
+    "target01": "scaling + target rate 0.1",
+    "target02": "scaling + target rate 0.2",
+    "free": "scaling, no target",
+    "none": "scaling off",
+    "none_target01": "scaling off + target rate 0.1",
+    "none_penalty": "scaling off + rate penalty (0.1)",
+    "gcn": "GCN (ANN twin)",
+}
+RATE_STUDY = "results/node_classification/rate_study/{}_{}.json"
+
+
+def rate_study() -> Table:
+    """Issue 14's study, 10 seeds per setting: an expected firing rate set in the synapses
+    (``--target-rate``) against scaling off and a rate penalty in the loss, with the GCN."""
+    rows, sources = [], []
+    for dataset in ("cora", "citeseer"):
+        for setting, label in RATE_SETTINGS.items():
+            relpath = RATE_STUDY.format(dataset, setting)
+            report = load(relpath)
+            sources.append(REPO / relpath)
+            acc = f"{_pct(report['test_acc_mean'], 2)} ± {_pct(report['test_acc_std'], 2)}"
+            spiking = "firing_rate_mean" in report
+            rows.append(
+                [
+                    report["config"]["dataset"],
+                    label,
+                    acc,
+                    _pct(report["val_acc_mean"], 2),
+                    f"{report['firing_rate_mean']:.3f}" if spiking else "–",
+                    _pct(report["silent_fraction_mean"]) if spiking else "–",
+                    f"{report['energy_uj']:.1f}" if spiking else "–",
+                    str(sorted(r["best_epoch"] for r in report["runs"])[len(report["runs"]) // 2]),
+                ]
+            )
+    header = [
+        "dataset",
+        "setting",
+        "test acc. %",
+        "val. acc. %",
+        "hidden firing rate",
+        "silent %",
+        "energy µJ",
+        "kept epoch (median)",
+    ]
+    return Table(header, rows, sources, "llrrrrrr")
+
+
 # --- firing-rate study (Cora) --------------------------------------------------------------------
 
 FC_SUMMARY = "results/firing_callback/summary.json"
@@ -591,6 +640,7 @@ def summary() -> Table:
 TABLES: dict[str, Callable[[], Table]] = {
     "node_classification": node_classification,
     "node_scale": node_scale,
+    "rate_study": rate_study,
     "firing_callback": firing_callback,
     "firing_robustness": firing_robustness,
     "nmnist_robustness": nmnist_robustness,

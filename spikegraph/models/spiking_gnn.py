@@ -19,6 +19,7 @@ from spikegraph.utils.checks import check_finite
 __all__ = ["SpikingGNN"]
 
 READOUTS = ("membrane", "rate")
+DROPOUT_MASKS = ("sequence", "step")
 
 
 class SpikingGNN(nn.Module):
@@ -37,6 +38,10 @@ class SpikingGNN(nn.Module):
         T: time steps.
         encoder: ``"repeat"`` (direct coding) or ``"bernoulli"``.
         dropout: dropout on the features and on each hidden spike train.
+        dropout_mask: ``"sequence"`` (default): one mask per node and channel for all ``T``
+            steps, so that a dropped-out hidden neuron is silent for the whole sequence and
+            a kept one passes its spike train unchanged but for the factor :math:`1/(1-p)`;
+            ``"step"``: a fresh mask at every step.
         scaling: scaling shape (name, instance or ``None``) of every layer, or a sequence
             with one per layer.
         decay, threshold, reset, surrogate: LIF settings of the hidden neurons.
@@ -57,6 +62,7 @@ class SpikingGNN(nn.Module):
         T: int = 8,
         encoder: str = "repeat",
         dropout: float = 0.5,
+        dropout_mask: str = "sequence",
         scaling: str | ScalingShape | None | Sequence[str | ScalingShape | None] = "relative",
         decay: float = 0.5,
         threshold: float = 1.0,
@@ -72,6 +78,11 @@ class SpikingGNN(nn.Module):
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         if readout not in READOUTS:
             raise ValueError(f"unknown readout {readout!r}; choose one of {READOUTS}")
+        if dropout_mask not in DROPOUT_MASKS:
+            raise ValueError(
+                f"unknown dropout_mask {dropout_mask!r}; choose one of {DROPOUT_MASKS}"
+            )
+        self.dropout_mask = dropout_mask
         self.encoder = get_encoder(encoder, T)
         self.dropout = dropout
         self.readout = readout
@@ -129,11 +140,18 @@ class SpikingGNN(nn.Module):
         h = self.encoder(F.dropout(x, self.dropout, self.training))
         for i, conv in enumerate(self.convs):
             if i > 0:
-                h = F.dropout(h, self.dropout, self.training)
+                h = self._hidden_dropout(h)
             h = conv(h, edge_index, edge_weight, e_id)
         if self.readout == "membrane":
             return h.mean(0)
         return self.rate_scale * h.mean(0)
+
+    def _hidden_dropout(self, h: Tensor) -> Tensor:
+        """Dropout on a hidden spike train ``[T, N, C]`` (see ``dropout_mask``)."""
+        if not self.training or self.dropout_mask == "step" or not 0.0 < self.dropout < 1.0:
+            return F.dropout(h, self.dropout, self.training)
+        keep = torch.empty_like(h[0]).bernoulli_(1.0 - self.dropout)
+        return h * keep.div_(1.0 - self.dropout)
 
     @torch.no_grad()
     def inference(self, x: Tensor, loader: Iterable, *, progress: bool = False) -> Tensor:

@@ -6,6 +6,7 @@ It knows nothing of graphs or images; :class:`~spikegraph.nn.SpikingASConv` and
 
 from spikegraph.synapse.rate import TargetRate
 from spikegraph.synapse.scaling import SynapticScaling
+from spikegraph.synapse.settling import settle
 from spikegraph.synapse.shapes import (
     SHAPES,
     Gaussian,
@@ -36,6 +37,7 @@ __all__ = [
     "get_scaling",
     "lipschitz",
     "scaled_trace",
+    "settle",
     "trace_init",
     "trace_step",
 ]

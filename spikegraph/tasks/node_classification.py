@@ -7,6 +7,7 @@ The examples are thin wrappers around :func:`main`; everything they print and sa
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import statistics
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +25,9 @@ from tqdm.auto import tqdm
 
 from spikegraph.models import GCN, SpikingGNN
 from spikegraph.monitor import FiringMonitor
+from spikegraph.neurons import LIF
 from spikegraph.nn import SpikingASConv
+from spikegraph.synapse import settle
 from spikegraph.utils.graph import Adjacency
 
 __all__ = [
@@ -51,6 +54,7 @@ class Config:
     layers: int = 2
     T: int = 8
     dropout: float = 0.5
+    dropout_mask: str = "sequence"  # SNN hidden layers: one mask per sequence, or "step"
     scaling: str | None = "relative"
     target_rate: float | None = None
     threshold: float = 0.5
@@ -61,6 +65,13 @@ class Config:
     lr: float = 0.01
     first_layer_lr_scale: float = 1.0  # a control: the first layer's step size relative to lr
     weight_decay: float = 5e-4
+    weight_decay_layers: str = "all"  # "all", or "first": the first graph layer only (Kipf's GCN)
+    features: str = "raw"  # or "row_normalized": each node's features sum to one
+    select: str = "acc"  # the kept epoch: best validation accuracy, ties to lower loss; or "loss"
+    patience: int = 50  # stop after this many epochs without a better kept epoch (0: never)
+    settle: bool = True  # SNN: re-measure experience and rate gains without dropout each epoch
+    rate_penalty: float = 0.0  # SNN: weight of a firing-rate term in the loss (the alternative)
+    penalty_target: float | None = None  # its rate: (r - target)^2 per layer; None: L1, r
     epochs: int = 200
     runs: int = 1
     seed: int = 0
@@ -77,6 +88,7 @@ class RunResult:
     epoch_time_s: float
     firing: dict[str, Any] | None = None
     scale: dict[str, Any] | None = None
+    epochs_run: int | None = None  # fewer than Config.epochs after an early stop
 
 
 def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs) -> nn.Module:
@@ -101,6 +113,7 @@ def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs)
         T=cfg.T,
         encoder=cfg.encoder,
         dropout=cfg.dropout,
+        dropout_mask=cfg.dropout_mask,
         scaling=cfg.scaling,
         decay=cfg.decay,
         threshold=cfg.threshold,
@@ -111,26 +124,50 @@ def build_model(cfg: Config, num_features: int, num_classes: int, **conv_kwargs)
     )
 
 
+class Evaluation(NamedTuple):
+    """Accuracies of the three splits and the validation loss, in eval mode."""
+
+    train_acc: float
+    val_acc: float
+    test_acc: float
+    val_loss: float
+
+    def selection_key(self, select: str) -> tuple[float, ...]:
+        """Larger is better: validation accuracy with the loss as tie-break, or the loss."""
+        if select == "acc":
+            return (self.val_acc, -self.val_loss)
+        if select == "loss":
+            return (-self.val_loss,)
+        raise ValueError(f"unknown select {select!r}; choose 'acc' or 'loss'")
+
+
 @torch.no_grad()
+def evaluate(model: nn.Module, data: Data) -> Evaluation:
+    """One eval-mode pass over the whole graph."""
+    model.eval()
+    out = model(data.x, data.edge_index)
+    pred = out.argmax(-1)
+    masks = (data.train_mask, data.val_mask, data.test_mask)
+    accs = [float((pred[m] == data.y[m]).float().mean()) for m in masks]
+    val_loss = float(F.cross_entropy(out[data.val_mask], data.y[data.val_mask]))
+    return Evaluation(*accs, val_loss)
+
+
 def accuracies(model: nn.Module, data: Data) -> tuple[float, float, float]:
     """Train, validation and test accuracy in eval mode."""
-    model.eval()
-    pred = model(data.x, data.edge_index).argmax(-1)
-    return tuple(
-        float((pred[m] == data.y[m]).float().mean())
-        for m in (data.train_mask, data.val_mask, data.test_mask)
-    )
+    return evaluate(model, data)[:3]
 
 
 def train_run(
     model: nn.Module, data: Data, cfg: Config, seed: int, progress: bool = True
 ) -> RunResult:
-    """Train from fresh parameters; keep the state with the best validation accuracy."""
+    """Train from fresh parameters; keep the epoch that ``cfg.select`` prefers on validation,
+    and stop ``cfg.patience`` epochs after it if none is better."""
     torch.manual_seed(seed)
     model.reset_parameters()
-    opt = torch.optim.Adam(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    best = (-1.0, 0.0, 0)
-    best_state = None
+    opt = torch.optim.Adam(param_groups(model, cfg), lr=cfg.lr)
+    best_key, best, best_state = None, None, None
+    penalty = RatePenalty(model, cfg.rate_penalty, cfg.penalty_target)
     start = time.perf_counter()
     bar = tqdm(range(1, cfg.epochs + 1), desc=f"seed {seed}", disable=not progress, leave=False)
     for epoch in bar:
@@ -138,27 +175,86 @@ def train_run(
         opt.zero_grad()
         out = model(data.x, data.edge_index)
         loss = F.cross_entropy(out[data.train_mask], data.y[data.train_mask])
-        loss.backward()
+        (loss + penalty.take()).backward()
         opt.step()
-        _, val, test = accuracies(model, data)
-        if val > best[0]:
-            best = (val, test, epoch)
+        if cfg.settle:
+            settle(model, data.x, data.edge_index, passes=cfg.layers)
+        ev = evaluate(model, data)
+        key = ev.selection_key(cfg.select)
+        if best_key is None or key > best_key:
+            best_key, best = key, (ev, epoch)
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
-        bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{val:.3f}", best_test=f"{best[1]:.3f}")
-    epoch_time = (time.perf_counter() - start) / cfg.epochs
+        bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{ev.val_acc:.3f}")
+        if cfg.patience and epoch - best[1] >= cfg.patience:
+            break
+    penalty.remove()
+    epoch_time = (time.perf_counter() - start) / epoch
     model.load_state_dict(best_state)
-    return RunResult(seed, best[2], best[0], best[1], epoch_time)
+    ev, best_epoch = best
+    return RunResult(seed, best_epoch, ev.val_acc, ev.test_acc, epoch_time, epochs_run=epoch)
+
+
+class RatePenalty:
+    """The obvious alternative to a rate set in the synapses: a firing-rate term in the loss,
+    :math:`\\lambda \\sum_l (r_l - r^*)^2` over the hidden spiking layers' mean rates
+    :math:`r_l` of a training call (or :math:`\\lambda \\sum_l r_l`, an L1 penalty on the
+    spikes, without a target); its gradient reaches the weights through the surrogate."""
+
+    def __init__(self, model: nn.Module, weight: float, target: float | None) -> None:
+        self.weight, self.target, self._rates, self._handles = weight, target, [], []
+        if weight == 0.0:
+            return
+        neurons = [m for m in model.modules() if isinstance(m, LIF)]
+        if not neurons:
+            raise ValueError("rate_penalty needs a model with spiking (LIF) layers")
+        for neuron in neurons:
+            self._handles.append(neuron.register_forward_hook(self._record))
+
+    def _record(self, module: nn.Module, args: tuple, spikes: torch.Tensor) -> None:
+        if module.training:  # not the eval and settle passes
+            self._rates.append(spikes.mean())
+
+    def take(self) -> torch.Tensor | float:
+        """The penalty of the training call just made (0 when off); forgets its rates."""
+        rates, self._rates = self._rates, []
+        if not rates:
+            return 0.0
+        terms = [r if self.target is None else (r - self.target) ** 2 for r in rates]
+        return self.weight * torch.stack(terms).sum()
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
 
 
 def param_groups(model: nn.Module, cfg: Config) -> list[dict[str, Any]]:
-    """One optimiser group, or two when the first graph layer's step is scaled (the control
-    that matches an old constant scaling factor on the first layer)."""
-    if cfg.first_layer_lr_scale == 1.0:
-        return [{"params": list(model.parameters())}]
+    """The optimiser's groups: the first graph layer and the rest, each with its step size
+    (``first_layer_lr_scale``: a control that matches an old constant scaling factor on the
+    first layer) and weight decay (``weight_decay_layers``)."""
+    if cfg.weight_decay_layers not in ("all", "first"):
+        raise ValueError(
+            f"unknown weight_decay_layers {cfg.weight_decay_layers!r}; choose 'all' or 'first'"
+        )
     first = list(model.convs[0].parameters())
     ids = {id(p) for p in first}
     rest = [p for p in model.parameters() if id(p) not in ids]
-    return [{"params": first, "lr": cfg.lr * cfg.first_layer_lr_scale}, {"params": rest}]
+    rest_decay = cfg.weight_decay if cfg.weight_decay_layers == "all" else 0.0
+    lr_first = cfg.lr * cfg.first_layer_lr_scale
+    return [
+        {"params": first, "lr": lr_first, "weight_decay": cfg.weight_decay},
+        {"params": rest, "weight_decay": rest_decay},
+    ]
+
+
+def prepare_features(data: Data, features: str) -> Data:
+    """The graph with its features as ``Config.features`` asks (a copy when they change)."""
+    if features == "raw":
+        return data
+    if features != "row_normalized":
+        raise ValueError(f"unknown features {features!r}; choose 'raw' or 'row_normalized'")
+    data = copy.copy(data)
+    data.x = data.x / data.x.abs().sum(-1, keepdim=True).clamp_min(1e-12)
+    return data
 
 
 @torch.no_grad()
@@ -239,6 +335,7 @@ def run_experiment(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     start = time.perf_counter()
+    data = prepare_features(data, cfg.features)
     model = build_model(cfg, data.num_features, num_classes)
     runs = []
     for seed in range(cfg.seed, cfg.seed + cfg.runs):
@@ -315,10 +412,13 @@ def format_summary(report: dict) -> str:
     lines = [
         f"{cfg['dataset']} | model={cfg['model']}"
         + (f" T={cfg['T']} scaling={cfg['scaling']}" if cfg["model"] == "snn" else "")
-        + f" | {len(report['runs'])} run(s) x {cfg['epochs']} epochs",
+        + f" | {len(report['runs'])} run(s) x up to {cfg['epochs']} epochs"
+        + (f" (patience {cfg['patience']})" if cfg.get("patience") else ""),
         f"test accuracy (at best validation): {100 * report['test_acc_mean']:.2f} "
         f"± {100 * report['test_acc_std']:.2f} %  "
         f"[{', '.join(f'{100 * a:.1f}' for a in report['test_acc'])}]",
+        f"kept epochs ({cfg.get('select', 'acc')} on validation): "
+        + ", ".join(str(r["best_epoch"]) for r in report["runs"]),
         f"time per epoch: {1000 * report['epoch_time_s_mean']:.0f} ms; "
         f"wall time: {report['wall_time_s']:.1f} s",
     ]
@@ -381,6 +481,54 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
         help="the first graph layer's learning rate relative to --lr (a control)",
     )
     p.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    p.add_argument(
+        "--weight-decay-layers",
+        choices=["all", "first"],
+        default=defaults.weight_decay_layers,
+        help="decay every layer's parameters, or the first graph layer's only",
+    )
+    p.add_argument(
+        "--features",
+        choices=["raw", "row_normalized"],
+        default=defaults.features,
+        help="node features as given, or scaled to sum to one per node",
+    )
+    p.add_argument(
+        "--dropout-mask",
+        choices=["sequence", "step"],
+        default=defaults.dropout_mask,
+        help="SNN: one dropout mask per sequence, or a fresh one per time step",
+    )
+    p.add_argument(
+        "--select",
+        choices=["acc", "loss"],
+        default=defaults.select,
+        help="keep the epoch of best validation accuracy (ties: lower loss) or lowest loss",
+    )
+    p.add_argument(
+        "--rate-penalty",
+        type=float,
+        default=defaults.rate_penalty,
+        help="SNN: weight of a firing-rate term in the loss (the alternative to --target-rate)",
+    )
+    p.add_argument(
+        "--penalty-target",
+        type=float,
+        default=defaults.penalty_target,
+        help="the rate that term pulls toward, (r - target)^2 per layer (default: L1 on r)",
+    )
+    p.add_argument(
+        "--no-settle",
+        dest="settle",
+        action="store_false",
+        help="SNN: keep the experience and rate gains that the training calls (with dropout) left",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=defaults.patience,
+        help="stop after this many epochs without a better kept epoch (0: run all)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--root", default=None, help="folder with <Name>/raw/ (default: vendored)")
     p.add_argument("--json", type=Path, default=None, help="write the full report here")

@@ -475,7 +475,7 @@ class SpikingASConv(MessagePassing):
                     "synapses: pass e_id, or name the full graph's synapses with "
                     "reset_experience(edge_index)"
                 )
-            if self.training:  # the first training call names the synapses: slot = column
+            if self.scaling.training:  # the first call that writes experience names them
                 self._name_synapses(adj.edge_index, adj.num_nodes)
                 if self.cached:  # later calls skip the look-up (no read-back: compile-friendly)
                     self._slots = (adj, None)
