@@ -8,6 +8,10 @@ that load drifts hit both alike. Reports the median of each and the ratio head /
 
     python benchmarks/compare_revisions.py --base 84ac159 --graph cora
     python benchmarks/compare_revisions.py --base 84ac159 --graph arxiv --rounds 3 --repeats 1
+
+With ``--clock cpu`` each step is timed by its process's CPU time instead of the wall clock:
+on a machine shared with other work, waiting for a core then does not count, though cache
+and memory-bandwidth contention still do.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 SNIPPET = """
-import sys, torch
+import sys, time, torch
 sys.path.insert(0, {bench!r})
 import spikegraph, spiking_conv as b
 assert spikegraph.__file__.startswith({tree!r}), spikegraph.__file__
@@ -32,7 +36,7 @@ torch.set_num_threads({threads})
 x, edge_index, classes = b.load_graph({graph!r})
 torch.manual_seed(0)
 model = b.build({variant!r}, x.shape[1], {hidden}, classes)
-print(b.median_time(model, b.repeat(x, {T}), edge_index, {repeats}))
+print(b.median_time(model, b.repeat(x, {T}), edge_index, {repeats}, time.{clock}))
 """
 
 
@@ -46,6 +50,7 @@ def time_once(tree: Path, args: argparse.Namespace) -> float:
         hidden=args.hidden,
         T=args.T,
         repeats=args.repeats,
+        clock="process_time" if args.clock == "cpu" else "perf_counter",
     )
     env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run(
@@ -59,6 +64,7 @@ def time_once(tree: Path, args: argparse.Namespace) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="git revision to compare against")
+    parser.add_argument("--head", default=None, help="git revision to time (default: this tree)")
     parser.add_argument("--graph", choices=["cora", "arxiv"], default="cora")
     parser.add_argument("--variant", default="a", help="a variant of spiking_conv.py")
     parser.add_argument("--T", type=int, default=8)
@@ -66,20 +72,30 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternations base/head")
     parser.add_argument("--repeats", type=int, default=5, help="timed steps per process")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall time, or the timing process's CPU time (for a machine busy with other work)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     times: dict[str, list[float]] = {"base": [], "head": []}
     with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        subprocess.run(
-            ["git", "worktree", "add", "-q", "--detach", str(base), args.base], cwd=ROOT, check=True
-        )
+        trees = {"base": Path(tmp) / "base", "head": Path(tmp) / "head" if args.head else ROOT}
+        for side, rev in (("base", args.base), ("head", args.head)):
+            if rev is not None:
+                add = ["git", "worktree", "add", "-q", "--detach", str(trees[side]), rev]
+                subprocess.run(add, cwd=ROOT, check=True)
         try:
             for _ in range(args.rounds):
-                times["base"].append(time_once(base, args))
-                times["head"].append(time_once(ROOT, args))
+                for side in ("base", "head"):
+                    times[side].append(time_once(trees[side], args))
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT)
+            for side, rev in (("base", args.base), ("head", args.head)):
+                if rev is not None:
+                    remove = ["git", "worktree", "remove", "--force", str(trees[side])]
+                    subprocess.run(remove, cwd=ROOT)
     med = {k: statistics.median(v) for k, v in times.items()}
     report = {
         "args": vars(args) | {"json": None},
