@@ -29,6 +29,9 @@ README_END = "<!-- /results-summary -->"
 # The command that writes each results folder, for the error message when a file is missing.
 WRITERS = {
     "results/node_classification": "python examples/cora.py / citeseer.py --runs 10 --json ...",
+    "results/node_classification/rate_study": (
+        "bash results/node_classification/run_rate_study.sh cora|citeseer"
+    ),
     "results/firing_callback": "python examples/firing_callback.py",
     "results/nmnist_robustness": "python examples/nmnist_robustness.py",
     "results/nmnist_robustness_12ep": "python examples/nmnist_robustness.py --epochs 12 --out ...",

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from spikegraph.synapse.shapes import ScalingShape, get_scaling
 from spikegraph.synapse.trace import scaled_trace
+from spikegraph.utils.checks import compiling
 
 __all__ = ["SynapticScaling"]
 
@@ -170,9 +171,11 @@ class SynapticScaling(nn.Module):
 
     @torch.no_grad()
     def _fill_unknown(self, prior: Tensor, drive: Tensor, index: Tensor | None) -> Tensor:
-        """Entries never seen (``nan``) take this call's mean drive; kept in training."""
+        """Entries never seen (``nan``) take this call's mean drive; kept in training. (While
+        ``torch.compile`` traces, the fill-in runs whether or not an entry is unknown: a test
+        of the values would break the graph.)"""
         unknown = prior.isnan()
-        if not bool(unknown.any()):
+        if not compiling() and not bool(unknown.any()):
             return prior
         first = drive.detach().reshape(-1, drive.shape[-1]).mean(0).to(prior.dtype)
         prior = torch.where(unknown, first, prior)

@@ -195,7 +195,7 @@ def test_rate_penalty_counts_training_calls_only():
     model.train()
     model(data.x, data.edge_index)
     value = penalty.take()
-    assert value.requires_grad and float(value) > 0.0
+    assert value.requires_grad and float(value.detach()) > 0.0
     penalty.remove()
     model(data.x, data.edge_index)
     assert penalty.take() == 0.0
