@@ -52,10 +52,10 @@ class Config:
     scaling: str = "relative"
     surrogate: str = "atan"
     readout: str = "membrane"
-    input_clip: float | None = 1.0
+    input_clip: float | None = None
     epochs: int = 20
     batch_size: int = 100
-    lr: float = 1e-3
+    lr: float = 3e-3
     schedule: str = "cosine"
     weight_decay: float = 0.0
     seeds: list[int] = field(default_factory=lambda: [0])

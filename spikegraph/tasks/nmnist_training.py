@@ -53,17 +53,25 @@ FORMAT = "spikegraph-nmnist-mlp-v1"
 
 @dataclass
 class ModelConfig:
-    """The network and its training recipe (the same for both models)."""
+    """The network and its training recipe (the same for both models).
+
+    The defaults were chosen on a 2,000-recording validation split of the first 12,000
+    simulated training recordings, 3 epochs per setting (``results/nmnist_training/tuning``):
+    the membrane read-out with the atan surrogate (92.4 % baseline / 92.8 % scaling, against
+    74.7 % / 74.5 % for the former rate read-out with the rectangular window), then lr 3e-3
+    (94.1 / 94.7 %) and unclipped counts (94.1 / 94.2 % at lr 1e-3; 95.5 % for the baseline
+    with both). ``input_clip=None`` feeds the event counts as they are.
+    """
 
     hidden: int = 512
     n_frames: int = 10
     scaling: str = "relative"
     surrogate: str = "atan"
     readout: str = "membrane"
-    input_clip: float | None = 1.0
+    input_clip: float | None = None
     epochs: int = 20
     batch_size: int = 100
-    lr: float = 1e-3
+    lr: float = 3e-3
     schedule: str = "cosine"
     weight_decay: float = 0.0
 
