@@ -69,7 +69,7 @@ class ModelConfig:
     surrogate: str = "atan"
     readout: str = "membrane"
     input_clip: float | None = None
-    epochs: int = 20
+    epochs: int = 8
     batch_size: int = 100
     lr: float = 3e-3
     schedule: str = "cosine"
