@@ -13,7 +13,11 @@ then (the README's numbers; see there for the run time):
     python examples/nmnist_robustness.py --sim-root data/nmnist_sim \\
         --real-root ../shared/datasets/NMNIST --seeds 0 1
 
-Quick check (44 s on one thread here): add ``--train-limit 2000 --test-limit 500 --epochs 2 --levels 5``.
+Models trained by ``examples/nmnist_train.py`` with the same settings are loaded instead of
+retrained with ``--checkpoint-dir`` (e.g. ``../nmnist_ckpt``); ``--resume`` keeps the models
+already in the report.
+
+Quick check: add ``--train-limit 2000 --val-size 500 --test-limit 500 --epochs 2 --levels 5``.
 Writes ``results/nmnist_robustness/nmnist_robustness.json`` and one PNG per test set.
 """
 

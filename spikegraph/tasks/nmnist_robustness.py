@@ -15,7 +15,7 @@ import json
 import statistics
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,61 +23,74 @@ import torch
 from tqdm.auto import tqdm
 
 from spikegraph.events.perturb import LEVELS, perturb
-from spikegraph.events.training import FrameSet, evaluate, load_frames, train_epoch
-from spikegraph.models import SpikingMLP
+from spikegraph.events.training import FrameSet, evaluate
+from spikegraph.tasks.nmnist_training import (
+    ModelConfig,
+    checkpoint_path,
+    fit,
+    load_splits,
+)
 from spikegraph.tasks.node_classification import machine_info
 
 __all__ = ["Config", "run_experiment", "summarize", "plot", "main"]
 
-MODELS = {"scaling": "tent", "baseline": None}
+MODELS = {"scaling": "relative", "baseline": None}
 
 
 @dataclass
 class Config:
-    """Everything that defines the experiment; saved verbatim in the JSON."""
+    """Everything that defines the experiment; saved verbatim in the JSON. The model and
+    training fields are those of :class:`~spikegraph.tasks.nmnist_training.ModelConfig`."""
 
     sim_root: str = ""
     real_root: str = ""
     n_frames: int = 10
     train_limit: int | None = None
     test_limit: int | None = None
+    val_size: int = 5000
     hidden: int = 512
-    scaling: str = "tent"
-    epochs: int = 10
+    scaling: str = "relative"
+    surrogate: str = "atan"
+    readout: str = "membrane"
+    input_clip: float | None = None
+    epochs: int = 8
     batch_size: int = 100
-    lr: float = 1e-3
+    lr: float = 3e-3
+    schedule: str = "cosine"
+    weight_decay: float = 0.0
     seeds: list[int] = field(default_factory=lambda: [0])
     perturbations: list[str] = field(default_factory=lambda: list(LEVELS))
     levels: int = 15
+    checkpoint_dir: str | None = None
+    frame_cache: str | None = None
     threads: int | None = None
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(**{f.name: getattr(self, f.name) for f in fields(ModelConfig)})
 
 
 def load_data(cfg: Config, progress: bool) -> dict[str, FrameSet]:
-    """Simulated train/test and the real recordings (train subset, test), as frames."""
+    """Simulated train (minus validation), validation and test, and the real recordings."""
     if not (Path(cfg.sim_root) / "Train").is_dir():
         raise FileNotFoundError(
             f"no simulated N-MNIST under {cfg.sim_root!r}; make it with: python -m "
             "spikegraph.events.simulator --mnist-root <MNIST idx folder> --out <sim root>"
         )
-    kw = {"n_frames": cfg.n_frames, "progress": progress}
-    return {
-        "sim_train": load_frames(cfg.sim_root, True, limit=cfg.train_limit, name="sim_train", **kw),
-        "sim_test": load_frames(cfg.sim_root, False, limit=cfg.test_limit, name="sim_test", **kw),
-        "real_train": load_frames(cfg.real_root, True, name="real_train", **kw),
-        "real_test": load_frames(cfg.real_root, False, name="real_test", **kw),
-    }
+    return load_splits(
+        cfg.sim_root, cfg.real_root, n_frames=cfg.n_frames, train_limit=cfg.train_limit,
+        test_limit=cfg.test_limit, val_size=cfg.val_size, cache=cfg.frame_cache,
+        progress=progress,
+    )  # fmt: skip
 
 
-def train_model(cfg: Config, scaling: str | None, train: FrameSet, seed: int, progress: bool):
-    """A fresh :class:`SpikingMLP` trained with Adam on clean frames."""
-    torch.manual_seed(seed)
-    model = SpikingMLP(train.frames[0, 0].numel(), cfg.hidden, 10, scaling=scaling)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(cfg.epochs):
-        losses.append(train_epoch(model, train, opt, generator=gen, progress=progress))
-    return model, losses
+def train_model(cfg: Config, model_name: str, data: dict[str, FrameSet], seed: int, progress: bool):
+    """A :class:`SpikingMLP` trained on clean frames (:func:`~spikegraph.tasks.nmnist_training.fit`);
+    with ``checkpoint_dir`` a finished model found there is loaded instead of retrained."""
+    ckpt = checkpoint_path(cfg.checkpoint_dir, model_name, seed) if cfg.checkpoint_dir else None
+    return fit(
+        cfg.model_config(), model_name, seed, data["sim_train"], data["sim_val"],
+        checkpoint=ckpt, progress=progress,
+    )  # fmt: skip
 
 
 def _seed_of(seed: int, name: str, level: float) -> int:
@@ -99,35 +112,57 @@ def robustness_grid(cfg: Config, model, data: dict[str, FrameSet], seed: int) ->
     return grid
 
 
-def run_experiment(cfg: Config, progress: bool = True) -> dict[str, Any]:
-    """Train both models for every seed and evaluate them clean and perturbed."""
+def run_experiment(
+    cfg: Config, progress: bool = True, out_json: Path | None = None, resume: bool = False
+) -> dict[str, Any]:
+    """Train (or load) both models for every seed and evaluate them clean and perturbed.
+
+    With ``out_json`` the report is rewritten after every finished model; with ``resume`` the
+    models already in that file (same settings) are kept and not run again.
+    """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     start = time.perf_counter()
     data = load_data(cfg, progress)
-    runs = []
-    jobs = [(m, s) for s in cfg.seeds for m in MODELS]
-    for model_name, seed in tqdm(jobs, desc="models", disable=not progress):
-        scaling = cfg.scaling if model_name == "scaling" else None
-        t0 = time.perf_counter()
-        model, losses = train_model(cfg, scaling, data["sim_train"], seed, progress)
-        train_s = time.perf_counter() - t0
-        clean = {k: evaluate(model, v) for k, v in data.items()}
-        grid = robustness_grid(cfg, model, data, seed)
-        runs.append(
-            {"model": model_name, "seed": seed, "train_loss": losses, "train_time_s": train_s,
-             "clean_acc": clean, "perturbed_acc": grid}
-        )  # fmt: skip
-    report = {
+    report: dict[str, Any] = {
         "config": asdict(cfg),
         "sizes": {k: len(v) for k, v in data.items()},
         "levels": {name: LEVELS[name][: cfg.levels] for name in cfg.perturbations},
-        "runs": runs,
-        "wall_time_s": time.perf_counter() - start,
+        "runs": _saved_runs(out_json, asdict(cfg)) if resume else [],
         "machine": machine_info(),
     }
+    done = {(r["model"], r["seed"]) for r in report["runs"]}
+    jobs = [(m, s) for s in cfg.seeds for m in MODELS if (m, s) not in done]
+    for model_name, seed in tqdm(jobs, desc="models", disable=not progress):
+        t0 = time.perf_counter()
+        model, history = train_model(cfg, model_name, data, seed, progress)
+        train_s = time.perf_counter() - t0
+        clean = {k: evaluate(model, v) for k, v in data.items()}
+        grid = robustness_grid(cfg, model, data, seed)
+        report["runs"].append(
+            {"model": model_name, "seed": seed, "history": history, "train_time_s": train_s,
+             "clean_acc": clean, "perturbed_acc": grid}
+        )  # fmt: skip
+        if out_json is not None:
+            out_json.parent.mkdir(parents=True, exist_ok=True)
+            out_json.write_text(json.dumps(report, indent=2))
+    report["wall_time_s"] = time.perf_counter() - start
     report["summary"] = summarize(report)
     return report
+
+
+_RUN_ONLY = ("checkpoint_dir", "frame_cache", "threads")  # may differ between resumed runs
+
+
+def _saved_runs(path: Path | None, config: dict[str, Any]) -> list[dict]:
+    if path is None or not path.exists():
+        return []
+    saved = json.loads(path.read_text())
+    diff = sorted(k for k in config if k not in _RUN_ONLY and saved["config"].get(k) != config[k])
+    if diff:
+        raise ValueError(f"{path} was written with other settings ({', '.join(diff)}); "
+                         "use another --out or drop --resume")  # fmt: skip
+    return saved["runs"]
 
 
 def _mean_curve(runs: list[dict], model: str, set_name: str, name: str) -> list[float]:
@@ -235,11 +270,15 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--real-root", default="", help="real N-MNIST recordings (Train/, Test/)")
     p.add_argument("--train-limit", type=int, default=None, help="use N simulated train samples")
     p.add_argument("--test-limit", type=int, default=None, help="use N simulated test samples")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--hidden", type=int, default=d.hidden)
-    p.add_argument("--scaling", default=d.scaling, help="the shape of the scaling model")
+    p.add_argument("--val-size", type=int, default=d.val_size, help="held out of training")
+    for f in fields(ModelConfig):
+        kind = float if f.name == "input_clip" else type(getattr(d, f.name))
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=getattr(d, f.name))
+    p.add_argument(
+        "--checkpoint-dir", default=None, help="load finished models from here, save new ones"
+    )
+    p.add_argument("--frame-cache", default=None, help="folder for binned-frame caches")
+    p.add_argument("--resume", action="store_true", help="keep the finished models of --out")
     p.add_argument("--seeds", type=int, nargs="+", default=d.seeds)
     p.add_argument("--levels", type=int, default=d.levels, help="first L of the 15 levels")
     p.add_argument("--perturbations", nargs="+", default=d.perturbations, choices=list(LEVELS))
@@ -251,7 +290,11 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     )
     args = p.parse_args(argv)
     fields_ = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__}
-    return Config(**fields_), args
+    cfg = Config(**fields_)
+    if cfg.input_clip is not None and cfg.input_clip <= 0:
+        cfg.input_clip = None  # --input-clip 0: no clipping
+    cfg.model_config().check()
+    return cfg, args
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -263,7 +306,8 @@ def main(argv: list[str] | None = None) -> dict:
     elif not (cfg.sim_root and cfg.real_root):
         raise SystemExit("--sim-root and --real-root are required (or --from-json)")
     else:
-        report = run_experiment(cfg, progress=not args.no_progress)
+        out_json = args.out / "nmnist_robustness.json"
+        report = run_experiment(cfg, not args.no_progress, out_json, resume=args.resume)
     print(format_summary(report))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "nmnist_robustness.json").write_text(json.dumps(report, indent=2))

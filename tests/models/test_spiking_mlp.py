@@ -1,4 +1,4 @@
-"""SpikingMLP: shapes, errors, the input clip, context gates and the plain-network reference."""
+"""SpikingMLP: shapes, errors, the input clip, context gates, read-outs and plain references."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def test_nan_frames_rejected():
 
 
 def test_unscaled_network_matches_a_plain_reference():
-    model = SpikingMLP(18, 16, 5, scaling=None, input_clip=None)
+    model = SpikingMLP(
+        18, 16, 5, scaling=None, input_clip=None, surrogate="rectangular", readout="rate"
+    )
     frames = _frames()
     h = frames.flatten(2).transpose(0, 1)
     for layer in model.layers:
@@ -69,3 +71,39 @@ def test_gates_multiply_hidden_spikes():
     # with the hidden layer silenced, the output depends on the biases only: same for every sample
     torch.testing.assert_close(closed, closed[:1].expand_as(closed))
     assert not torch.equal(closed, model(frames))
+
+
+def test_membrane_readout_is_the_mean_output_current():
+    model = SpikingMLP(18, 16, 5, scaling=None, input_clip=None)
+    frames = _frames()
+    h = frames.flatten(2).transpose(0, 1)
+    hidden, out = model.layers
+    spikes, state = [], None
+    for i_t in F.linear(h, hidden.weight, hidden.bias):
+        s, state = lif_step(i_t, state, decay=0.25, threshold=0.2, surrogate=get_surrogate("atan"))
+        spikes.append(s)
+    expected = F.linear(torch.stack(spikes), out.weight, out.bias).mean(0)
+    torch.testing.assert_close(model(frames), expected)
+    assert out.neuron is None and hidden.neuron is not None
+
+
+def _silenced_output(readout: str, surrogate: str) -> SpikingMLP:
+    model = SpikingMLP(18, 16, 5, scaling=None, readout=readout, surrogate=surrogate)
+    with torch.no_grad():
+        model.layers[-1].bias.fill_(-5.0)  # every output membrane far below threshold
+    return model
+
+
+def test_membrane_readout_still_trains_silenced_output_units():
+    frames, labels = _frames(b=8), torch.arange(8) % 5
+    rect = _silenced_output("rate", "rectangular")
+    F.cross_entropy(rect(frames), labels).backward()
+    assert rect.layers[-1].bias.grad.abs().max() == 0  # the window passes nothing: stuck
+    membrane = _silenced_output("membrane", "rectangular")
+    F.cross_entropy(membrane(frames), labels).backward()
+    assert (membrane.layers[-1].bias.grad.abs() > 0).all()
+
+
+def test_unknown_readout_is_named():
+    with pytest.raises(ValueError, match="readout"):
+        SpikingMLP(18, 8, 2, readout="max")

@@ -39,12 +39,14 @@ def test_missing_simulated_data_names_the_command(tmp_path, shared_datasets):
 
 
 @pytest.mark.slow
-def test_tiny_run_end_to_end(tmp_path, shared_datasets):
+def test_tiny_run_end_to_end(tmp_path, shared_datasets, monkeypatch):
     sim = tmp_path / "sim"
     generate_nmnist(shared_datasets / "MNIST", sim, limit=40, progress=False)
     out = tmp_path / "out"
+    ckpt = tmp_path / "ckpt"
     argv = ["--sim-root", str(sim), "--real-root", str(shared_datasets / "NMNIST"),
-            "--epochs", "1", "--hidden", "32", "--levels", "3",
+            "--epochs", "1", "--hidden", "32", "--levels", "3", "--val-size", "8",
+            "--checkpoint-dir", str(ckpt),
             "--perturbations", "salt", "occlusion", "--out", str(out), "--no-progress"]  # fmt: skip
     report = main(argv)
     saved = json.loads((out / "nmnist_robustness.json").read_text())
@@ -52,10 +54,25 @@ def test_tiny_run_end_to_end(tmp_path, shared_datasets):
         assert saved["summary"][key]["overall"]["gain_points"] == pytest.approx(
             report["summary"][key]["overall"]["gain_points"]
         )
-    assert saved["sizes"] == {"sim_train": 40, "sim_test": 40, "real_train": 1000, "real_test": 100}
+    assert saved["sizes"] == {
+        "sim_train": 32, "sim_val": 8, "sim_test": 40, "real_train": 1000, "real_test": 100
+    }  # fmt: skip
     assert {r["model"] for r in saved["runs"]} == {"scaling", "baseline"}
     for run in saved["runs"]:
         for curve in run["perturbed_acc"]["real_test"].values():
             assert len(curve) == 3 and all(0.0 <= a <= 1.0 for a in curve)
             assert curve[0] == run["clean_acc"]["real_test"]  # level 0 is the clean input
     assert (out / "accuracy_vs_level_sim_test.png").stat().st_size > 10_000
+
+    # a second run loads the two finished models instead of training them again
+    assert sorted(p.name for p in ckpt.iterdir()) == ["baseline_seed0.pt", "scaling_seed0.pt"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished checkpoint was trained again")
+
+    monkeypatch.setattr("spikegraph.tasks.nmnist_training.train_epoch", no_training)
+    again = main([*argv[:-3], "--perturbations", "salt", "--out", str(tmp_path / "again"),
+                  "--no-progress"])  # fmt: skip
+    for first, second in zip(report["runs"], again["runs"], strict=True):
+        assert second["history"] == first["history"]
+        assert second["clean_acc"] == first["clean_acc"]
