@@ -36,6 +36,7 @@ WRITERS = {
     "results/nmnist_robustness": "python examples/nmnist_robustness.py",
     "results/nmnist_robustness_12ep": "python examples/nmnist_robustness.py --epochs 12 --out ...",
     "results/nmnist_continual": "python examples/nmnist_continual.py",
+    "results/nmnist_training": "python examples/nmnist_train.py (results/nmnist_training/README.md)",
     "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
 }
 
@@ -182,14 +183,20 @@ RATE_SETTINGS = {
     "gcn": "GCN (ANN twin)",
 }
 RATE_STUDY = "results/node_classification/rate_study/{}_{}.json"
+# The settings of run_rate_study.sh that have finished (the script runs the rest, resuming).
+RATE_STUDY_DONE = {
+    "cora": ["target005", "target01", "target02", "none", "none_penalty", "gcn"],
+    "citeseer": ["target01", "none", "gcn"],
+}
 
 
 def rate_study() -> Table:
     """Issue 14's study, 10 seeds per setting: an expected firing rate set in the synapses
     (``--target-rate``) against scaling off and a rate penalty in the loss, with the GCN."""
     rows, sources = [], []
-    for dataset in ("cora", "citeseer"):
-        for setting, label in RATE_SETTINGS.items():
+    for dataset, settings in RATE_STUDY_DONE.items():
+        for setting in settings:
+            label = RATE_SETTINGS[setting]
             relpath = RATE_STUDY.format(dataset, setting)
             report = load(relpath)
             sources.append(REPO / relpath)
@@ -365,6 +372,42 @@ def nmnist_perturbations() -> Table:
             ]
         rows.append(row)
     return Table(header, rows, [REPO / relpath], "llrlr")
+
+
+NT_FILES = [
+    f"results/nmnist_training/{m}_seed{s}.json" for s in (0, 1) for m in ("baseline", "scaling")
+]
+
+
+def nmnist_training() -> Table:
+    """Clean accuracy of both N-MNIST models after the full-data recipe (issue 17)."""
+    rows = []
+    for relpath in NT_FILES:
+        for run in _get(load(relpath), relpath, "runs"):
+            acc = run["clean_acc"]
+            rows.append(
+                [run["model"], str(run["seed"])]
+                + [_pct(acc[k], 2) for k in ("sim_val", "sim_test", "real_train", "real_test")]
+            )
+    header = [
+        "model",
+        "seed",
+        "validation (5,000)",
+        "simulated test (10,000)",
+        "real train (1,000)",
+        "real test (100)",
+    ]
+    return Table(header, rows, [REPO / p for p in NT_FILES], "lrrrrr")
+
+
+def _nmnist_clean(model: str, split: str) -> float:
+    accs = [
+        run["clean_acc"][split]
+        for relpath in NT_FILES
+        for run in load(relpath)["runs"]
+        if run["model"] == model
+    ]
+    return sum(accs) / len(accs)
 
 
 # --- continual learning ----------------------------------------------------------------------------
@@ -556,8 +599,8 @@ def performance_revisions() -> Table:
 def summary() -> Table:
     """One line per experiment, with a link to its guide (for README.md)."""
 
-    def node(dataset: str, model: str) -> dict:
-        return load(f"results/node_classification/{dataset}_{model}.json")
+    def node(dataset: str, setting: str) -> dict:
+        return load(RATE_STUDY.format(dataset, setting))
 
     def acc(report: dict) -> str:
         return f"{_pct(report['test_acc_mean'], 2)} ± {_pct(report['test_acc_std'], 2)}"
@@ -565,25 +608,21 @@ def summary() -> Table:
     guide = "docs/guides/{}.md"
     rows = []
     for dataset, label in (("cora", "Cora"), ("citeseer", "CiteSeer")):
-        tent, none, gcn = (
-            node(dataset, "snn_relative"),
-            node(dataset, "snn_none"),
-            node(dataset, "gcn"),
-        )
+        scaled, none, gcn = (node(dataset, s) for s in ("target01", "none", "gcn"))
         rows.append(
             [
-                f"{label}: test accuracy %, 10 seeds, T = {tent['config']['T']}",
-                acc(tent),
+                f"{label}: test accuracy %, 10 seeds, T = {scaled['config']['T']}, target rate 0.1",
+                acc(scaled),
                 acc(none),
                 f"GCN {acc(gcn)}",
                 f"[node classification]({guide.format('node_classification')})",
             ]
         )
-    tent, none = node("cora", "snn_relative"), node("cora", "snn_none")
+    scaled, none = node("cora", "target01"), node("cora", "none")
     rows.append(
         [
-            "Cora: mean firing rate",
-            f"{tent['firing_rate_mean']:.3f}",
+            "Cora: hidden firing rate (target 0.1 / free)",
+            f"{scaled['firing_rate_mean']:.3f}",
             f"{none['firing_rate_mean']:.3f}",
             "–",
             f"[node classification]({guide.format('node_classification')})",
@@ -599,6 +638,15 @@ def summary() -> Table:
             "–",
             f"clean gap {_points(clean['scaling'] - clean['none'])}",
             f"[firing-rate study]({guide.format('firing_study')})",
+        ]
+    )
+    rows.append(
+        [
+            "N-MNIST clean accuracy %, full-data recipe, simulated test set, 2 seeds",
+            _pct(_nmnist_clean("scaling", "sim_test"), 2),
+            _pct(_nmnist_clean("baseline", "sim_test"), 2),
+            "target 97",
+            f"[N-MNIST robustness]({guide.format('nmnist_robustness')})",
         ]
     )
     nr_path = next(iter(NR_RUNS))
@@ -644,6 +692,7 @@ TABLES: dict[str, Callable[[], Table]] = {
     "node_classification": node_classification,
     "node_scale": node_scale,
     "rate_study": rate_study,
+    "nmnist_training": nmnist_training,
     "firing_callback": firing_callback,
     "firing_robustness": firing_robustness,
     "nmnist_robustness": nmnist_robustness,
