@@ -1,7 +1,6 @@
 """``torch.compile`` of a SpikingGNN: no graph breaks of its own once the graph is cached (the
 value checks are skipped while tracing), and the same outputs and gradients as eager."""
 
-
 import pytest
 import torch
 
