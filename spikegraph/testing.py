@@ -126,13 +126,15 @@ def homophilous_graph(
     channels: int = 32,
     *,
     binary: bool = False,
+    validation: bool = False,
     seed: int = 0,
 ) -> Data:
     """A small planted-partition graph for training tests: edges mostly within a class
     (expected degree about 5 inside, 1 across), features a weak class signal in noise, either
     standardised real values (signed) or binarised, and a random half of the nodes for training
-    (``train_mask``; the rest ``test_mask``). The edges carry most of the signal, so a model
-    that reads the graph beats one that does not."""
+    (``train_mask``; the rest ``test_mask``, or with ``validation`` every other held-out node in
+    ``val_mask``). The edges carry most of the signal, so a model that reads the graph beats
+    one that does not."""
     g = torch.Generator().manual_seed(seed)
     y = torch.randint(0, num_classes, (num_nodes,), generator=g)
     same = y[:, None] == y[None, :]
@@ -145,4 +147,10 @@ def homophilous_graph(
     x = (x > 1.0).float() if binary else (x - x.mean(0)) / x.std(0)
     train = torch.zeros(num_nodes, dtype=torch.bool)
     train[torch.randperm(num_nodes, generator=g)[: num_nodes // 2]] = True
-    return Data(x=x, edge_index=adj.nonzero().T, y=y, train_mask=train, test_mask=~train)
+    data = Data(x=x, edge_index=adj.nonzero().T, y=y, train_mask=train, test_mask=~train)
+    if validation:
+        held_out = data.test_mask.nonzero().flatten()
+        data.val_mask = torch.zeros_like(data.test_mask)
+        data.val_mask[held_out[::2]] = True
+        data.test_mask[held_out[::2]] = False
+    return data

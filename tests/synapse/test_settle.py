@@ -63,7 +63,7 @@ def test_settle_measures_the_experience_without_dropout():
 
 
 def test_settle_steps_the_rate_gain_on_eval_spikes():
-    model, data = trained_with_dropout()
+    data = homophilous_graph(120, 3, 24, binary=True)
     model = SpikingGNN(24, 32, 3, T=6, dropout=0.5, threshold=0.5, target_rate=0.05)
     gain = model.convs[0].rate.log_gain.clone()
     settle(model, data.x, data.edge_index, passes=3)

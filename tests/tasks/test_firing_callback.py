@@ -139,12 +139,7 @@ def test_graph_twin_is_exact_and_rebased_experience_follows_the_synapse():
 
 def easy_graph() -> Data:
     """A homophilous graph with binary features, split into train, validation and test."""
-    data = homophilous_graph(binary=True)
-    held_out = data.test_mask.nonzero().flatten()
-    data.val_mask = torch.zeros_like(data.test_mask)
-    data.val_mask[held_out[::2]] = True
-    data.test_mask[held_out[::2]] = False
-    return data
+    return homophilous_graph(binary=True, validation=True)
 
 
 def hidden_rate_per_step(model: SpikingGNN, x: torch.Tensor, edge_index: torch.Tensor):

@@ -115,13 +115,8 @@ def test_first_layer_lr_scale_gives_the_first_layer_its_own_step():
 
 
 def easy_graph():
-    """A homophilous graph (the edges carry most of the class signal) with a validation split."""
-    data = homophilous_graph(binary=True)
-    held_out = data.test_mask.nonzero().flatten()
-    data.val_mask = torch.zeros_like(data.test_mask)
-    data.val_mask[held_out[::2]] = True
-    data.test_mask[held_out[::2]] = False
-    return data
+    """A homophilous graph with binary features, split into train, validation and test."""
+    return homophilous_graph(binary=True, validation=True)
 
 
 def test_spiking_pipeline_reads_the_graph_on_an_easy_graph():
