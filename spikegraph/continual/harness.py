@@ -10,6 +10,10 @@ optimizer, the global torch RNG state and the shuffling generator, the plugin's 
 Fisher matrices and anchors), ``R`` and the losses so far, and a description of the run
 (``meta``) that must match on resume. ``resume=True`` continues after the last finished task
 and ends with the same results as an uninterrupted run (same seed, CPU, one thread).
+
+At the end of each task, before the evaluation, :func:`~spikegraph.synapse.consolidate` folds
+the task's experience into the long-term memory of every layer built with ``consolidation >
+0`` (a no-op for the others), so that later tasks change the synapses that carried it less.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from tqdm.auto import tqdm
 from spikegraph.continual.metrics import summarize
 from spikegraph.continual.plugins import Plugin
 from spikegraph.events.training import FrameSet, evaluate, train_epoch
+from spikegraph.synapse import consolidate
 
 __all__ = ["TrainConfig", "make_optimizer", "run_tasks", "save_checkpoint", "load_checkpoint"]
 
@@ -191,6 +196,7 @@ def run_tasks(
         if cfg.reset_optimizer:
             opt = make_optimizer(model, cfg)
         state["train_loss"].append(_train_task(model, plugin, train[t], opt, cfg, gen, t, progress))
+        consolidate(model)
         for name, sets in tests.items():
             row = [evaluate(model, sets[j], **plugin.forward_kwargs(j)) for j in range(n)]
             state["R"][name].append(row)

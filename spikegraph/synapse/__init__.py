@@ -4,6 +4,7 @@ It knows nothing of graphs or images; :class:`~spikegraph.nn.SpikingASConv` and
 :class:`~spikegraph.nn.ASLinear` both build on it.
 """
 
+from spikegraph.synapse.consolidation import consolidate, scale_gradient
 from spikegraph.synapse.rate import TargetRate
 from spikegraph.synapse.scaling import SynapticScaling
 from spikegraph.synapse.settling import settle
@@ -33,9 +34,11 @@ __all__ = [
     "TargetRate",
     "Tent",
     "TraceState",
+    "consolidate",
     "fixed_point",
     "get_scaling",
     "lipschitz",
+    "scale_gradient",
     "scaled_trace",
     "settle",
     "trace_init",

@@ -51,6 +51,9 @@ class SynapticScaling(nn.Module):
             relative shape ignores it and starts every entry from its first drive.
         trace_grad: let gradients flow through the trace into the drive (off by default:
             the scale is then a constant for autograd, as in DESIGN §3.3).
+        consolidation: strength :math:`\\lambda \\ge 0` of long-term consolidation
+            (:mod:`spikegraph.synapse.consolidation`); ``0`` (default) turns it off and keeps no
+            ``memory`` buffer.
 
     Shapes:
         - drive: ``[T, *batch, K]``, values in ``[0, 1]``
@@ -75,6 +78,7 @@ class SynapticScaling(nn.Module):
         experience_momentum: float = 0.1,
         experience_init: float = 0.0,
         trace_grad: bool = False,
+        consolidation: float = 0.0,
     ) -> None:
         super().__init__()
         _check_range("decay", decay, 0.0, 1.0, low_open=True)
@@ -82,6 +86,11 @@ class SynapticScaling(nn.Module):
         _check_range("experience_init", experience_init, 0.0, 1.0)
         if prior_weight < 0:
             raise ValueError(f"prior_weight must be >= 0, got {prior_weight}")
+        if not consolidation >= 0:
+            raise ValueError(f"consolidation must be >= 0, got {consolidation}")
+        if consolidation > 0 and shape is None:
+            raise ValueError("consolidation reads the experience: it needs a scaling shape")
+        self.consolidation = float(consolidation)
         self.shape = get_scaling(shape)
         self.decay = decay
         self.prior_weight = prior_weight
@@ -89,6 +98,8 @@ class SynapticScaling(nn.Module):
         self.experience_init = experience_init
         self.trace_grad = trace_grad
         self.register_buffer("experience", torch.empty(0))
+        if self.consolidation > 0:
+            self.register_buffer("memory", torch.empty(0))
         self.reset_experience(num_synapses)
 
     @property
@@ -101,12 +112,15 @@ class SynapticScaling(nn.Module):
         return self.experience.numel() or None
 
     def reset_experience(self, num_synapses: int | None = None) -> None:
-        """Forget all experience; optionally resize the buffer (``None``: size on next call)."""
+        """Forget all experience (and the consolidated memory); optionally resize the buffers
+        (``None``: size on next call)."""
         size = 0 if num_synapses is None else int(num_synapses)
         if size < 0:
             raise ValueError(f"num_synapses must be >= 0, got {num_synapses}")
         fresh = math.nan if self.relative else self.experience_init
         self.experience = torch.full((size,), fresh, device=self.experience.device)
+        if self.consolidation > 0:
+            self.memory = torch.zeros(size, device=self.experience.device)
 
     @property
     def relative(self) -> bool:
@@ -134,6 +148,28 @@ class SynapticScaling(nn.Module):
         if self.training and self.experience_momentum > 0:
             self._update_experience(intensity, index)
         return scale
+
+    @torch.no_grad()
+    def consolidate(self) -> None:
+        """Add the experience, relative to its mean over the synapses seen so far, to the
+        memory (see :mod:`spikegraph.synapse.consolidation`); unseen (``nan``) and silent
+        synapses add nothing."""
+        if self.consolidation == 0:
+            raise RuntimeError("consolidate() needs consolidation > 0")
+        seen = ~self.experience.isnan()
+        mean = self.experience[seen].mean() if bool(seen.any()) else 0.0
+        if mean > 0:
+            self.memory += self.experience.nan_to_num(0.0) / mean
+
+    def plasticity(self, index: Tensor | None = None) -> Tensor | None:
+        """:math:`\\pi_k = 1 / (1 + \\lambda M_k)` of every synapse (of ``index``), or ``None``
+        while consolidation is off or nothing has been consolidated yet."""
+        if self.consolidation == 0 or not self.memory.numel():
+            return None
+        if not compiling() and not bool(self.memory.any()):  # nothing consolidated yet
+            return None
+        memory = self.memory if index is None else self.memory[index]
+        return 1.0 / (1.0 + self.consolidation * memory)
 
     def _indexed_prior(self, drive: Tensor, index: Tensor) -> Tensor:
         if self.num_synapses is None:
@@ -201,9 +237,10 @@ class SynapticScaling(nn.Module):
             self.experience[index] = new
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
-        saved = state_dict.get(prefix + "experience")
-        if saved is not None and saved.shape != self.experience.shape:
-            self.experience = torch.empty_like(saved, device=self.experience.device)
+        for name in ("experience", "memory") if self.consolidation > 0 else ("experience",):
+            saved, own = state_dict.get(prefix + name), getattr(self, name)
+            if saved is not None and saved.shape != own.shape:
+                setattr(self, name, torch.empty_like(saved, device=own.device))
         super()._load_from_state_dict(state_dict, prefix, *args)
 
     def extra_repr(self) -> str:
@@ -212,6 +249,7 @@ class SynapticScaling(nn.Module):
         return (
             f"shape={self.shape}, decay={self.decay:g}, prior_weight={self.prior_weight:g}, "
             f"experience_momentum={self.experience_momentum:g}, num_synapses={self.num_synapses}"
+            + (f", consolidation={self.consolidation:g}" if self.consolidation > 0 else "")
         )
 
 

@@ -59,6 +59,7 @@ class Config:
     test_limit: int | None = None
     hidden: int = 512
     scaling: str = "tent"
+    consolidation: float = 0.0
     methods: list[str] = field(default_factory=lambda: list(METHODS))
     epochs: int = 1
     batch_size: int = 100
@@ -117,7 +118,8 @@ def run_one(
     """One method with one scaling setting through the whole task sequence."""
     torch.manual_seed(cfg.seed)
     n_inputs = data["sim_train"].frames[0, 0].numel()
-    model = SpikingMLP(n_inputs, cfg.hidden, 10, scaling=scaling)
+    consolidation = cfg.consolidation if scaling else 0.0  # it reads the scaling's experience
+    model = SpikingMLP(n_inputs, cfg.hidden, 10, scaling=scaling, consolidation=consolidation)
     plugin = make_plugin(
         method,
         [cfg.hidden],
@@ -143,6 +145,7 @@ def run_one(
     meta = {
         "method": method,
         "scaling": scaling,
+        "consolidation": consolidation,
         "hidden": cfg.hidden,
         "seed": cfg.seed,
         "n_frames": cfg.n_frames,
@@ -328,6 +331,12 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--xdg-keep", type=float, default=d.xdg_keep)
     p.add_argument("--hidden", type=int, default=d.hidden)
     p.add_argument("--scaling", default=d.scaling, help="the shape of the scaling models")
+    p.add_argument(
+        "--consolidation",
+        type=float,
+        default=d.consolidation,
+        help="consolidation strength of the scaling models (0: off; use with --optimizer sgd)",
+    )
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--threads", type=int, default=d.threads)
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoints")

@@ -9,7 +9,9 @@ import torch
 
 from spikegraph.continual import EWC, TrainConfig, make_permutations, run_tasks
 from spikegraph.continual.harness import load_checkpoint
+from spikegraph.continual.plugins import Finetune
 from spikegraph.continual.tasks import permuted_task
+from spikegraph.models import SpikingMLP
 
 from .conftest import tiny_frames, tiny_model
 
@@ -104,3 +106,13 @@ def test_mismatched_task_lists_are_refused():
     train, tests = _tasks()
     with pytest.raises(ValueError, match="2 tasks, training has 3"):
         run_tasks(tiny_model(), EWC(), train, {"test": tests["test"][:2]}, CFG, progress=False)
+
+
+def test_every_task_is_consolidated_once_before_its_evaluation():
+    torch.manual_seed(0)
+    model = SpikingMLP(18, 20, 3, scaling="tent", consolidation=1.0)
+    train, tests = _tasks()
+    run_tasks(model, Finetune(), train, tests, replace(CFG, optimizer="sgd"), progress=False)
+    memory = model.layers[0].scaling.memory  # each task adds its relative experience: mean 1
+    assert float(memory.mean()) == pytest.approx(3.0, rel=1e-5)
+    assert bool((model.layers[0].scaling.plasticity() < 1).any())

@@ -143,6 +143,10 @@ class SpikingASConv(MessagePassing):
         prior_weight: pseudo-count of the experience in the trace.
         experience_momentum: update rate of the experience in training.
         trace_grad: let gradients flow through the trace.
+        consolidation: strength :math:`\lambda` of long-term consolidation (default ``0``:
+            off): after :func:`~spikegraph.synapse.consolidate`, the gradient through edge
+            :math:`k` is scaled by :math:`1 / (1 + \lambda M_k)`, :math:`M_k` its consolidated
+            experience (:mod:`spikegraph.synapse.consolidation`; one more sparse product).
         backend: sparse product: ``"torch"`` (CSR products, the default and the faster on
             CPU: see ``benchmarks/``) or ``"torch_scatter"`` (gather + ``segment_csr``; needs
             the torch-scatter package).
@@ -185,6 +189,7 @@ class SpikingASConv(MessagePassing):
         prior_weight: float = 1.0,
         experience_momentum: float = 0.1,
         trace_grad: bool = False,
+        consolidation: float = 0.0,
         backend: str = "torch",
         cached: bool = False,
         target_rate: float | None = None,
@@ -218,6 +223,7 @@ class SpikingASConv(MessagePassing):
             prior_weight=prior_weight,
             experience_momentum=experience_momentum,
             trace_grad=trace_grad,
+            consolidation=consolidation,
         )
         self.register_buffer("synapses", torch.empty(2, 0, dtype=torch.long))
         self.register_buffer("graph_nodes", torch.zeros((), dtype=torch.long))
@@ -276,9 +282,11 @@ class SpikingASConv(MessagePassing):
         new = self.adjacency(edge_index, None, num_nodes).edge_index
         self._cached_adj = None  # adjacency() cached the new graph: keep the layer unbound
         slots, found = SynapseTable.build(self.synapses).lookup(new)
-        old = self.scaling.experience
+        names = ("experience", "memory") if self.scaling.consolidation > 0 else ("experience",)
+        old = {name: getattr(self.scaling, name) for name in names}
         self.reset_experience(new, num_nodes)  # fresh entries everywhere ...
-        self.scaling.experience[found] = old[slots[found]]  # ... but for the known synapses
+        for name in names:  # ... but for the known synapses
+            getattr(self.scaling, name)[found] = old[name][slots[found]]
 
     def forward(
         self,
@@ -336,7 +344,14 @@ class SpikingASConv(MessagePassing):
         # None without a shape; still called so that hooks (e.g. TraceRecorder) see the drive
         scale = self.scaling(coincidence.expand(T, -1), index=slots)  # [T, E]
         values = adj.weight if scale is None else adj.weight * scale
-        out = self._propagate(adj, values, h)
+        plasticity = self.scaling.plasticity(slots)
+        if plasticity is None:
+            out = self._propagate(adj, values, h)
+        else:  # same sum forward; the gradient through edge k is scaled by its plasticity
+            kept = values * plasticity.to(values.dtype)
+            with torch.no_grad():
+                rest = self._propagate(adj, values - kept, h)
+            out = self._propagate(adj, kept, h) + rest
         if self.bias is not None:  # in place: the product's backward does not need its output
             out.add_(self.bias if self.rate is None else self.rate(self.bias))
         return out.expand(T, n_dst, -1)  # a view over time when every step is the same

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from spikegraph.neurons import get_neuron
-from spikegraph.synapse import ScalingShape, SynapticScaling
+from spikegraph.synapse import ScalingShape, SynapticScaling, scale_gradient
 from spikegraph.utils.checks import check_sequence
 
 __all__ = ["ASLinear"]
@@ -26,7 +26,11 @@ class ASLinear(nn.Module):
         I_i(t) = \sum_j W_{ij}\, f\bigl(x_j(t-1)\bigr)\, x_j(t) + b_i,
 
     so :math:`\partial L / \partial W_{ij} = \sum_t \delta_i(t) f(x_j(t-1)) x_j(t)` carries the
-    scale. The experience buffer has one entry per input neuron, shared across samples.
+    scale. The experience buffer has one entry per input neuron, shared across samples. With
+    ``consolidation`` :math:`\lambda > 0` the gradient of column :math:`j` is further multiplied by
+    its plasticity :math:`\pi_j = 1 / (1 + \lambda M_j)`, where :math:`M_j` sums input
+    :math:`j`'s relative experience over the tasks consolidated so far
+    (:mod:`spikegraph.synapse.consolidation`; use it with SGD).
 
     Args:
         in_features: input size :math:`C_{in}`.
@@ -35,7 +39,7 @@ class ASLinear(nn.Module):
         neuron: ``"lif"``, ``"if"``, a neuron module, or ``None`` to return the currents
             (for a membrane read-out).
         bias: learn an additive bias.
-        trace_decay, prior_weight, experience_momentum, trace_grad: see
+        trace_decay, prior_weight, experience_momentum, trace_grad, consolidation: see
             :class:`~spikegraph.synapse.SynapticScaling`.
 
     Shapes:
@@ -55,6 +59,7 @@ class ASLinear(nn.Module):
         prior_weight: float = 1.0,
         experience_momentum: float = 0.1,
         trace_grad: bool = False,
+        consolidation: float = 0.0,
     ) -> None:
         super().__init__()
         self.in_features = in_features
@@ -69,6 +74,7 @@ class ASLinear(nn.Module):
             prior_weight=prior_weight,
             experience_momentum=experience_momentum,
             trace_grad=trace_grad,
+            consolidation=consolidation,
         )
         self.reset_parameters()
 
@@ -84,7 +90,12 @@ class ASLinear(nn.Module):
         """The current :math:`I(t)` before the neuron, ``[T, *, C_out]``."""
         check_sequence(x, self.in_features)
         scale = self.scaling(x.abs().clamp(max=1.0))
-        return F.linear(x if scale is None else x * scale, self.weight, self.bias)
+        x = x if scale is None else x * scale
+        weight, plasticity = self.weight, self.scaling.plasticity()
+        if plasticity is not None:  # consolidated synapses pass less gradient, both ways
+            plasticity = plasticity.to(x.dtype)
+            x, weight = scale_gradient(x, plasticity), scale_gradient(weight, plasticity)
+        return F.linear(x, weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         current = self.synaptic_current(x)
