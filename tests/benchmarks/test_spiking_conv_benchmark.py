@@ -15,10 +15,11 @@ def test_quick_benchmark_writes_every_variant_ratio_and_table(tmp_path):
     out = tmp_path / "bench.json"
     subprocess.run([sys.executable, str(SCRIPT), "--quick", "--json", str(out)], check=True)
     cora = json.loads(out.read_text())["graphs"]["cora"]
-    assert {"a", "b", "c", "d", "a:rate", "b:rate"} <= set(cora["time_s"])
+    assert {"a", "b", "c", "d", "f", "a:rate", "b:rate"} <= set(cora["time_s"])
     assert all(t > 0 for t in cora["time_s"].values())
-    assert {"a", "b", "c", "d"} <= set(cora["peak_mib"])
+    assert {"a", "b", "c", "d", "f"} <= set(cora["peak_mib"])
     names = [name for name, _, _ in cora["ratios"]]
     assert names[:4] == ["(a)/(c)", "(a)/(b)", "(a)/(b), rate-coded input", "(d)/(a)"]
+    assert "(f)/(a)" in names
     table = out.with_suffix(".md").read_text()
     assert "| (a)/(b), rate-coded input |" in table
