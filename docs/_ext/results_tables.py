@@ -236,6 +236,7 @@ def rate_study() -> Table:
     return Table(header, rows, sources, "llrrrrrr")
 
 
+DATASET_NAMES = {"cora": "Cora", "citeseer": "CiteSeer"}
 SCREEN = "results/node_classification/protocol_screen/{}_{}_{}.json"
 SCREEN_OPTIONS = {
     "default": "defaults",
@@ -253,12 +254,9 @@ def protocol_screen() -> Table:
     """Issue 14's protocol screen: each option's validation accuracy (3 seeds), SNN (target
     rate 0.1) and GCN alike; the test accuracy is shown but was not used to choose."""
     rows, sources = [], []
-    for dataset in ("cora", "citeseer"):
+    for dataset in DATASET_NAMES:
         for option, label in SCREEN_OPTIONS.items():
-            row, found = (
-                [dataset.replace("citeseer", "CiteSeer").replace("cora", "Cora"), label],
-                False,
-            )
+            row, found = [DATASET_NAMES[dataset], label], False
             for model in ("snn", "gcn"):
                 path = REPO / SCREEN.format(dataset, model, option)
                 if not path.exists():
@@ -293,21 +291,25 @@ def _options(config: dict) -> str:
     return ", ".join(words) or "defaults"
 
 
+def _final_reports(dataset: str) -> dict[str, tuple[str, dict]] | None:
+    """``{model: (relpath, report)}`` of one dataset's final runs, or ``None`` before they ran."""
+    paths = {model: FINAL.format(dataset, model) for model in FINAL_MODELS}
+    if not all((REPO / p).exists() for p in paths.values()):
+        return None
+    return {model: (p, load(p)) for model, p in paths.items()}
+
+
 def protocol_final() -> Table:
     """Issue 14's final runs: 10 seeds, each model with its validation-chosen options."""
     rows, sources = [], []
-    for dataset in ("cora", "citeseer"):
-        for model, label in FINAL_MODELS.items():
-            relpath = FINAL.format(dataset, model)
-            if not (REPO / relpath).exists() and dataset == "citeseer":
-                continue
-            report = load(relpath)
+    for dataset in DATASET_NAMES:
+        for model, (relpath, report) in (_final_reports(dataset) or {}).items():
             sources.append(REPO / relpath)
             spiking = "firing_rate_mean" in report
             rows.append(
                 [
                     report["config"]["dataset"],
-                    label,
+                    FINAL_MODELS[model],
                     _options(report["config"]),
                     f"{_pct(report['test_acc_mean'], 2)} ± {_pct(report['test_acc_std'], 2)}",
                     _pct(report["val_acc_mean"], 2),
@@ -316,6 +318,8 @@ def protocol_final() -> Table:
                     f"{report['energy_uj']:.0f}" if spiking else "–",
                 ]
             )
+    if not rows:
+        raise ResultsError(f"no final runs under {Path(FINAL).parent}")
     header = [
         "dataset",
         "model",
@@ -480,19 +484,17 @@ def nmnist_perturbations(relpath: str = NR_V2) -> Table:
 PAPER_GAIN_PCT = 44.0
 
 
-def _mean_levels(runs: list[dict], model: str, name: str) -> list[float]:
-    curves = [r["perturbed_acc"]["sim_test"][name] for r in runs if r["model"] == model]
-    return [sum(level) / len(level) for level in zip(*curves, strict=True)]
-
-
 def nmnist_levels(relpath: str = NR_V2) -> Table:
     """Where the paper's +44 % appears: per perturbation, the relative gain of scaling at each
     perturbed level (simulated test set, mean over seeds)."""
+    from spikegraph.tasks.nmnist_robustness import mean_curve
+
     report = load(relpath)
     runs, levels = _get(report, relpath, "runs"), _get(report, relpath, "levels")
     rows = []
     for name, values in levels.items():
-        scaled, base = _mean_levels(runs, "scaling", name), _mean_levels(runs, "baseline", name)
+        scaled = mean_curve(runs, "scaling", "sim_test", name)
+        base = mean_curve(runs, "baseline", "sim_test", name)
         gains = [
             100 * (s / b - 1) if b > 0 else float("nan") for s, b in zip(scaled, base, strict=True)
         ]
@@ -762,15 +764,15 @@ def summary() -> Table:
                 f"[node classification]({guide.format('node_classification')})",
             ]
         )
-    for dataset, label in (("cora", "Cora"), ("citeseer", "CiteSeer")):
-        paths = [FINAL.format(dataset, m) for m in ("snn", "none", "gcn")]
-        if not all((REPO / p).exists() for p in paths):
+    for dataset, label in DATASET_NAMES.items():
+        final = _final_reports(dataset)
+        if final is None:
             continue
-        scaled, none, gcn = (load(p) for p in paths)
+        scaled, none, gcn = (final[m][1] for m in ("snn", "none", "gcn"))
         rows.append(
             [
-                f"{label}, options chosen on validation (row-normalised input): same, at "
-                f"{scaled['energy_uj']:.0f} µJ",
+                f"{label}: test accuracy %, 10 seeds, target rate 0.1, options chosen on "
+                f"validation (row-normalised input, {scaled['energy_uj']:.0f} µJ)",
                 acc(scaled),
                 acc(none),
                 f"GCN {acc(gcn)}",

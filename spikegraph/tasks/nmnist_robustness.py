@@ -32,7 +32,7 @@ from spikegraph.tasks.nmnist_training import (
 )
 from spikegraph.tasks.node_classification import machine_info
 
-__all__ = ["Config", "run_experiment", "summarize", "plot", "main"]
+__all__ = ["Config", "run_experiment", "summarize", "mean_curve", "plot", "main"]
 
 MODELS = {"scaling": "relative", "baseline": None}
 
@@ -165,7 +165,8 @@ def _saved_runs(path: Path | None, config: dict[str, Any]) -> list[dict]:
     return saved["runs"]
 
 
-def _mean_curve(runs: list[dict], model: str, set_name: str, name: str) -> list[float]:
+def mean_curve(runs: list[dict], model: str, set_name: str, name: str) -> list[float]:
+    """Accuracy per level of one perturbation, averaged over the seeds of ``model``."""
     curves = [r["perturbed_acc"][set_name][name] for r in runs if r["model"] == model]
     return [statistics.fmean(level) for level in zip(*curves, strict=True)]
 
@@ -179,7 +180,7 @@ def summarize(report: dict) -> dict[str, Any]:
         for name in names:
             row = {}
             for model in MODELS:
-                curve = _mean_curve(report["runs"], model, set_name, name)
+                curve = mean_curve(report["runs"], model, set_name, name)
                 clean[model] = curve[0]
                 overall[model] += curve[1:]
                 row[model] = statistics.fmean(curve[1:]) if len(curve) > 1 else float("nan")
@@ -245,7 +246,7 @@ def plot(report: dict, set_name: str, path: Path) -> None:
     for ax, name in zip(axes.flat, names, strict=False):
         levels = report["levels"][name]
         for model, style in (("scaling", "-o"), ("baseline", "--s")):
-            acc = [100 * a for a in _mean_curve(report["runs"], model, set_name, name)]
+            acc = [100 * a for a in mean_curve(report["runs"], model, set_name, name)]
             ax.plot(levels, acc, style, ms=3, label=model)
         ax.set_title(name)
         ax.set_xlabel("level")
