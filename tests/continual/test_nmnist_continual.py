@@ -23,7 +23,7 @@ def test_tiny_grid_end_to_end_and_resume(tmp_path, shared_datasets):
     saved = json.loads((out / "nmnist_continual.json").read_text())
     assert saved["sizes"] == {"sim_train": 40, "sim_test": 40, "real_test": 100}
     assert {(r["method"], r["scaling"]) for r in saved["runs"]} == {
-        (m, s) for m in METHODS for s in ("tent", "none")
+        (m, s) for m in METHODS for s in ("relative", "none")
     }
     for run in saved["runs"]:
         for R in run["R"].values():
@@ -35,10 +35,24 @@ def test_tiny_grid_end_to_end_and_resume(tmp_path, shared_datasets):
     assert "| xdg+ewc |" in (out / "table.md").read_text()
     for name in ("finetune", "ewc", "xdg", "xdg_ewc"):
         assert (out / f"R_{name}.png").stat().st_size > 10_000
-        assert (out / "checkpoints" / f"{name}_tent.pt").is_file()
+        assert (out / "checkpoints" / f"{name}_relative.pt").is_file()
     again = main(argv + ["--resume"])  # every run is finished: nothing is retrained
     assert all(r["resumed_from"] == 2 for r in again["runs"])
     assert again["summary"] == report["summary"]
+
+
+@pytest.mark.slow
+def test_validation_carve_replaces_the_test_sets(tmp_path, shared_datasets):
+    sim = tmp_path / "sim"
+    generate_nmnist(shared_datasets / "MNIST", sim, limit=30, split="train", progress=False)
+    out = tmp_path / "out"
+    report = main(["--sim-root", str(sim), "--real-root", str(shared_datasets / "NMNIST"),
+                   "--validation", "10", "--tasks", "2", "--hidden", "8", "--methods", "finetune",
+                   "--variants", "scaling", "--out", str(out), "--no-progress"])  # fmt: skip
+    assert report["sizes"] == {"sim_train": 20, "sim_val": 10}
+    assert [(r["method"], r["scaling"]) for r in report["runs"]] == [("finetune", "relative")]
+    assert len(report["runs"][0]["R"]["sim_val"]) == 2
+    assert report["summary"]["sim_val"] == {}  # no pair to compare
 
 
 def test_quick_fills_only_what_was_not_given():
@@ -52,7 +66,8 @@ def test_quick_fills_only_what_was_not_given():
     ("change", "match"),
     [({"tasks": 0}, "tasks must lie"), ({"tasks": 21}, "tasks must lie"),
      ({"methods": ["si"]}, "unknown methods"), ({"epochs": 0}, "epochs"),
-     ({"scaling": "none"}, "scaling names")],
+     ({"scaling": "none"}, "scaling names"), ({"variants": ["tent"]}, "variants"),
+     ({"variants": []}, "variants"), ({"validation": -1}, "validation")],
 )  # fmt: skip
 def test_bad_settings_are_refused(change, match):
     with pytest.raises(ValueError, match=match):
