@@ -12,6 +12,7 @@ export OMP_NUM_THREADS=1
 sim=${SIM_ROOT:-../nmnist_sim}
 common="--sim-root $sim --validation 2000 --train-limit 10000 --tasks 5 --epochs 1 --seed 0
         --threads 1 --no-progress"
+mkdir -p results/nmnist_continual/screen
 if [ "${STAGE:-1}" = 1 ]; then
   settings=(
     "adam3e-4:--methods finetune --optimizer adam --lr 3e-4"
