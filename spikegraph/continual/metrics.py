@@ -5,7 +5,8 @@ r"""Continual-learning metrics from the accuracy matrix :math:`R`.
 matrix; a partial run (resumed, or stopped early) has fewer rows than columns, and the metrics
 then describe the :math:`T` = number of rows tasks trained so far (only the first :math:`T`
 columns count). Definitions after Lopez-Paz & Ranzato (GEM, 2017) and Chaudhry et al.
-(RWalk, 2018):
+(RWalk, 2018); none of them reads an entry above the diagonal (a task not trained yet),
+which may be ``None``:
 
 .. math::
     \mathrm{ACC} = \frac{1}{T} \sum_{j=0}^{T-1} R_{T-1,j}, \qquad
@@ -42,14 +43,18 @@ Matrix = Tensor | Sequence[Sequence[float]]
 
 
 def _as_matrix(R: Matrix) -> Tensor:
+    if not isinstance(R, Tensor):  # untested entries (None) above the diagonal become nan
+        R = [[float("nan") if v is None else v for v in r] if isinstance(r, Sequence) else r
+             for r in R]  # fmt: skip
     R = torch.as_tensor(R, dtype=torch.float64)
     if R.dim() != 2 or R.shape[0] < 1 or R.shape[0] > R.shape[1]:
         raise ValueError(
             f"R must be a [rows, tasks] matrix with 1 <= rows <= tasks, got shape {tuple(R.shape)}"
         )
-    if not torch.isfinite(R[:, : R.shape[0]]).all():
-        raise ValueError("R holds non-finite accuracies")
-    return R[:, : R.shape[0]]
+    R = R[:, : R.shape[0]]
+    if not torch.isfinite(R.tril()).all():
+        raise ValueError("R holds non-finite accuracies on or below the diagonal")
+    return R
 
 
 def average_accuracy(R: Matrix) -> float:

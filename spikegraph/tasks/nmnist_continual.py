@@ -63,6 +63,8 @@ class Config:
     consolidation: float = 0.0
     variants: list[str] = field(default_factory=lambda: ["scaling", "none"])
     validation: int = 0
+    seen_only: bool = False
+    frame_cache: str | None = None
     methods: list[str] = field(default_factory=lambda: list(METHODS))
     epochs: int = 1
     batch_size: int = 100
@@ -99,7 +101,7 @@ def load_data(cfg: Config, progress: bool) -> dict[str, FrameSet]:
             f"no simulated N-MNIST under {cfg.sim_root!r}; make it with: python -m "
             "spikegraph.events.simulator --mnist-root <MNIST idx folder> --out <sim root>"
         )
-    kw = {"n_frames": cfg.n_frames, "progress": progress}
+    kw = {"n_frames": cfg.n_frames, "progress": progress, "cache_dir": cfg.frame_cache}
     if cfg.validation:
         limit = None if cfg.train_limit is None else cfg.train_limit + cfg.validation
         sim = load_frames(cfg.sim_root, True, limit=limit, name="sim_train", **kw)
@@ -182,10 +184,12 @@ def run_one(
         resume=resume,
         checkpoint=ckpt_dir / f"{_run_name(method, scaling)}.pt",
         progress=progress,
+        test_unseen=not cfg.seen_only,
     )
     return {
         "method": method,
         "scaling": scaling or "none",
+        "consolidation": consolidation,
         **out,
         "wall_time_s": time.perf_counter() - t0,
     }
@@ -286,7 +290,7 @@ def plot(report: dict, method: str, path: Path) -> None:
             if run is None:
                 ax.axis("off")
                 continue
-            R = 100 * torch.tensor(run["R"][set_name]).numpy()
+            R = 100 * np.array(run["R"][set_name], dtype=float)  # None (not tested): nan
             im = ax.imshow(R, vmin=0, vmax=100, cmap="viridis")
             if len(R) <= 10:
                 for (i, j), v in zip(
@@ -294,6 +298,8 @@ def plot(report: dict, method: str, path: Path) -> None:
                     R.ravel().tolist(),
                     strict=True,
                 ):
+                    if np.isnan(v):
+                        continue
                     ax.text(
                         j,
                         i,
@@ -376,6 +382,12 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
         default=d.consolidation,
         help="consolidation strength of the scaling models (0: off; use with --optimizer sgd)",
     )
+    p.add_argument(
+        "--seen-only",
+        action="store_true",
+        help="after each task test only the tasks trained so far (what the metrics read)",
+    )
+    p.add_argument("--frame-cache", default=None, help="folder for the binned frames (reused)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--threads", type=int, default=d.threads)
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoints")

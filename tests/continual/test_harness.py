@@ -59,6 +59,22 @@ def test_one_row_of_r_per_task_on_every_task():
     assert out["metrics"]["test"]["acc"] == pytest.approx(sum(R[-1]) / 3)
 
 
+def test_seen_only_leaves_the_upper_triangle_empty_and_the_metrics_unchanged():
+    train, tests = _tasks()
+    runs = [
+        run_tasks(
+            tiny_model("tent"), Finetune(), train, tests, CFG, progress=False, test_unseen=unseen
+        )  # fmt: skip
+        for unseen in (True, False)
+    ]
+    full, seen = runs[0]["R"]["test"], runs[1]["R"]["test"]
+    assert all((v is None) == (j > i) for i, row in enumerate(seen) for j, v in enumerate(row))
+    assert [[v for v in row if v is not None] for row in seen] == [
+        row[: i + 1] for i, row in enumerate(full)
+    ]
+    assert runs[1]["metrics"] == runs[0]["metrics"]
+
+
 @pytest.mark.parametrize("reset_optimizer", [False, True])
 def test_resume_after_a_kill_ends_exactly_like_an_uninterrupted_run(tmp_path, reset_optimizer):
     cfg = replace(CFG, reset_optimizer=reset_optimizer)

@@ -48,10 +48,11 @@ def test_validation_carve_replaces_the_test_sets(tmp_path, shared_datasets):
     out = tmp_path / "out"
     report = main(["--sim-root", str(sim), "--real-root", str(shared_datasets / "NMNIST"),
                    "--validation", "10", "--tasks", "2", "--hidden", "8", "--methods", "finetune",
-                   "--variants", "scaling", "--out", str(out), "--no-progress"])  # fmt: skip
+                   "--variants", "scaling", "--seen-only", "--out", str(out), "--no-progress"])  # fmt: skip
     assert report["sizes"] == {"sim_train": 20, "sim_val": 10}
     assert [(r["method"], r["scaling"]) for r in report["runs"]] == [("finetune", "relative")]
-    assert len(report["runs"][0]["R"]["sim_val"]) == 2
+    assert report["runs"][0]["R"]["sim_val"][0][1] is None  # --seen-only: task 1 not tested
+    assert report["runs"][0]["R"]["sim_val"][1][1] is not None
     assert report["summary"]["sim_val"] == {}  # no pair to compare
 
 
