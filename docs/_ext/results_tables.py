@@ -44,7 +44,7 @@ WRITERS = {
     ),
     "results/nmnist_robustness": "python examples/nmnist_robustness.py",
     "results/nmnist_robustness_12ep": "python examples/nmnist_robustness.py --epochs 12 --out ...",
-    "results/nmnist_continual": "python examples/nmnist_continual.py",
+    "results/nmnist_continual/study": "bash results/nmnist_continual/run_study.sh",
     "results/nmnist_training": "python examples/nmnist_train.py (results/nmnist_training/README.md)",
     "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
 }
@@ -556,20 +556,32 @@ def _nmnist_clean(model: str, split: str) -> float:
 
 # --- continual learning ----------------------------------------------------------------------------
 
-CL_FILE = "results/nmnist_continual/nmnist_continual.json"
+CL_STUDY = "results/nmnist_continual/study"
+
+
+def _continual_rows(set_name: str) -> tuple[list[dict], list[Path], dict]:
+    from spikegraph.tasks.nmnist_continual import study_summary
+
+    paths = sorted((REPO / CL_STUDY).glob("*/nmnist_continual.json"))
+    if not paths:
+        raise ResultsError(
+            f"no results under {CL_STUDY}; they are written by "
+            "`bash results/nmnist_continual/run_study.sh`"
+        )
+    reports = [load(str(path.relative_to(REPO))) for path in paths]
+    return study_summary(reports, set_name), paths, reports[0]["config"]
 
 
 def _continual(set_name: str) -> Table:
-    from spikegraph.tasks.nmnist_continual import format_table
+    from spikegraph.tasks.nmnist_continual import format_study_table
 
-    report = load(CL_FILE)
-    _get(report, CL_FILE, "summary", set_name)
-    header, rows = _parse_markdown(format_table(report, set_name))
-    return Table(header, rows, [REPO / CL_FILE], "llrrlll")
+    rows, paths, _ = _continual_rows(set_name)
+    header, cells = _parse_markdown(format_study_table(rows))
+    return Table(header, cells, paths, "llrrrrrr")
 
 
 def nmnist_continual_sim() -> Table:
-    """Permuted N-MNIST, simulated test set (the table of ``examples/nmnist_continual.py``)."""
+    """Permuted N-MNIST, simulated test set: mean ± std over seeds per method and synapses."""
     return _continual("sim_test")
 
 
@@ -823,15 +835,17 @@ def summary() -> Table:
             f"[N-MNIST robustness]({guide.format('nmnist_robustness')})",
         ]
     )
-    cl = load(CL_FILE)["summary"]["sim_test"]
-    tasks = load(CL_FILE)["config"]["tasks"]
+    cl_rows, _, cl_config = _continual_rows("sim_test")
+    cl = {(r["method"], r["variant"]): r for r in cl_rows}
     for method, label in (("finetune", "fine-tuning"), ("ewc", "EWC")):
+        scaled, none = cl[(method, cl_config["scaling"])], cl[(method, "none")]
         rows.append(
             [
-                f"permuted N-MNIST, {tasks} tasks, {label}: final ACC %",
-                _pct(cl[method]["acc_scaling"]),
-                _pct(cl[method]["acc_none"]),
-                "–",
+                f"permuted N-MNIST, {cl_config['tasks']} tasks, {label}: final ACC %, "
+                f"{len(scaled['seeds'])} seeds",
+                _pct(scaled["acc"][0]),
+                _pct(none["acc"][0]),
+                f"paper: +25 % relative; here {scaled['gain_relative_pct']:+.1f} %",
                 f"[continual learning]({guide.format('continual')})",
             ]
         )

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.." && . .venv/bin/activate
 export OMP_NUM_THREADS=1
 sim=${SIM_ROOT:-../nmnist_sim}
 common="--sim-root $sim --validation 2000 --train-limit 10000 --tasks 5 --epochs 1 --seed 0
-        --threads 1 --no-progress"
+        --seen-only --frame-cache $sim/cache --threads 1 --no-progress"
 mkdir -p results/nmnist_continual/screen
 if [ "${STAGE:-1}" = 1 ]; then
   settings=(
@@ -25,8 +25,8 @@ else
     "ewc1e2:--methods ewc --ewc-lambda 1e2 $OPT"
     "ewc1e3:--methods ewc --ewc-lambda 1e3 $OPT"
     "ewc1e4:--methods ewc --ewc-lambda 1e4 $OPT"
-    "consol1:--methods finetune --variants scaling --consolidation 1 $OPT"
-    "consol10:--methods finetune --variants scaling --consolidation 10 $OPT"
+    "consol0.5:--methods finetune --variants scaling --consolidation 0.5 $OPT"
+    "consol2:--methods finetune --variants scaling --consolidation 2 $OPT"
   )
 fi
 for v in "${settings[@]}"; do

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Issue 17's continual study: 20 permuted tasks, 10,000 simulated training recordings per task,
-# 1 epoch each, tested after every task on 2,000 simulated test recordings and on the 100 real
-# ones, with the recipe chosen on validation (run_screen.sh; OPT, EWC, CONSOL below).
+# 1 epoch each, tested after every task on the tasks seen so far (--seen-only) with 1,000
+# simulated test recordings and the 100 real ones, with the recipe chosen on validation
+# (run_screen.sh; OPT, EWC, CONSOL below).
 # Each job is one seed and one method, scaling and none side by side (or the scaling model with
 # consolidation), in its own folder under study/; a finished job is kept, an interrupted one
 # resumes from its checkpoint. Jobs are named <seed>:<method>[:consolidation], e.g.
@@ -25,6 +26,7 @@ for job in "$@"; do
   grep -qs "results written" $log && continue
   echo "$(date -u +%H:%M) $name: python examples/nmnist_continual.py $args"
   python examples/nmnist_continual.py --sim-root $sim --real-root $real --tasks 20 \
-    --train-limit 10000 --test-limit 2000 --epochs 1 --threads 1 --no-progress $args \
+    --train-limit 10000 --test-limit 1000 --epochs 1 --seen-only --frame-cache $sim/cache \
+    --threads 1 --no-progress $args \
     --resume --out $out > $log 2>&1
 done

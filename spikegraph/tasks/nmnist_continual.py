@@ -40,7 +40,16 @@ from spikegraph.models import SpikingMLP
 from spikegraph.tasks.nmnist_training import split_validation
 from spikegraph.tasks.node_classification import machine_info
 
-__all__ = ["Config", "run_experiment", "summarize", "format_table", "plot", "main"]
+__all__ = [
+    "Config",
+    "run_experiment",
+    "summarize",
+    "format_table",
+    "study_summary",
+    "format_study_table",
+    "plot",
+    "main",
+]
 
 MAX_TASKS = 20
 PAPER_GAIN_PCT = 25.0
@@ -321,6 +330,59 @@ def plot(report: dict, method: str, path: Path) -> None:
     fig.colorbar(im, ax=axes, shrink=0.8, label="accuracy (%)")
     fig.suptitle(f"permuted N-MNIST, {method}: accuracy matrix R")
     fig.savefig(path, dpi=110)
+
+
+def _variant(run: dict) -> str:
+    if run["scaling"] == "none":
+        return "none"
+    strength = run.get("consolidation", 0.0)
+    return run["scaling"] + (f" + consolidation {strength:g}" if strength else "")
+
+
+def study_summary(reports: list[dict], set_name: str = "sim_test") -> list[dict[str, Any]]:
+    """Several runs of the experiment (seeds, methods, variants in any split over reports):
+    per method and variant, ACC, LA, BWT and forgetting as mean and std over seeds, and the
+    relative ACC gain over the same method without scaling, on the seeds both have."""
+    by: dict[tuple[str, str], dict[int, dict]] = {}
+    for report in reports:
+        for run in report["runs"]:
+            if set_name in run["metrics"]:
+                key = (run["method"], _variant(run))
+                by.setdefault(key, {})[report["config"]["seed"]] = run["metrics"][set_name]
+    rows = []
+    for (method, variant), seeds in sorted(by.items(), key=lambda kv: _order(*kv[0])):
+        row: dict[str, Any] = {"method": method, "variant": variant, "seeds": sorted(seeds)}
+        for key in ("acc", "la", "bwt", "forgetting"):
+            values = np.array([m[key] for m in seeds.values()])
+            row[key] = (float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0)
+        base = by.get((method, "none"), {})
+        paired = sorted(set(seeds) & set(base))
+        if variant != "none" and paired:
+            gains = [seeds[s]["acc"] / base[s]["acc"] - 1 for s in paired]
+            row["gain_relative_pct"] = 100 * float(np.mean(gains))
+        rows.append(row)
+    return rows
+
+
+def _order(method: str, variant: str) -> tuple[int, int, str]:
+    return (list(METHODS).index(method), variant == "none", variant)
+
+
+def format_study_table(rows: list[dict[str, Any]]) -> str:
+    """:func:`study_summary` as markdown, in %: mean ± std over seeds."""
+    lines = [
+        "| method | synapses | seeds | ACC | ACC vs none | LA | BWT | forgetting |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cells = [f"{100 * r[k][0]:.1f} ± {100 * r[k][1]:.1f}" for k in ("acc", "la", "bwt")]
+        gain = f"{r['gain_relative_pct']:+.1f} %" if "gain_relative_pct" in r else "–"
+        forget = f"{100 * r['forgetting'][0]:.1f} ± {100 * r['forgetting'][1]:.1f}"
+        lines.append(
+            f"| {r['method']} | {r['variant']} | {len(r['seeds'])} | {cells[0]} | {gain} "
+            f"| {cells[1]} | {cells[2]} | {forget} |"
+        )
+    return "\n".join(lines)
 
 
 def format_summary(report: dict) -> str:
