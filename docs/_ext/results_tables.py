@@ -580,6 +580,34 @@ def _continual(set_name: str) -> Table:
     return Table(header, cells, paths, "llrrrrrr")
 
 
+def nmnist_continual_screen() -> Table:
+    """The continual recipe on validation (``run_screen.sh``): 5 tasks, seed 0, ACC etc. in %."""
+    from spikegraph.tasks.nmnist_continual import study_summary
+
+    paths = sorted((REPO / "results/nmnist_continual/screen").glob("*/nmnist_continual.json"))
+    if not paths:
+        raise ResultsError("no screen results; run `bash results/nmnist_continual/run_screen.sh`")
+    rows = []
+    for path in paths:
+        report = load(str(path.relative_to(REPO)))
+        cfg = report["config"]
+        setting = f"{cfg['optimizer']} lr {cfg['lr']:g}"
+        for r in study_summary([report], "sim_val"):
+            extra = f", λ = {cfg['ewc_lambda']:g}" if "ewc" in r["method"] else ""
+            rows.append(
+                [
+                    setting,
+                    r["method"] + extra,
+                    r["variant"],
+                    _pct(r["acc"][0]),
+                    _pct(r["la"][0]),
+                    _pct(r["bwt"][0]),
+                ]
+            )
+    header = ["optimiser", "method", "synapses", "ACC", "LA", "BWT"]
+    return Table(header, rows, paths, "lllrrr")
+
+
 def nmnist_continual_sim() -> Table:
     """Permuted N-MNIST, simulated test set: mean ± std over seeds per method and synapses."""
     return _continual("sim_test")
@@ -875,6 +903,7 @@ TABLES: dict[str, Callable[[], Table]] = {
     "nmnist_robustness": nmnist_robustness,
     "nmnist_perturbations": nmnist_perturbations,
     "nmnist_levels": nmnist_levels,
+    "nmnist_continual_screen": nmnist_continual_screen,
     "nmnist_continual_sim": nmnist_continual_sim,
     "nmnist_continual_real": nmnist_continual_real,
     "arxiv_scale": arxiv_scale,

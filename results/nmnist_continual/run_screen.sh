@@ -25,6 +25,7 @@ else
     "ewc1e2:--methods ewc --ewc-lambda 1e2 $OPT"
     "ewc1e3:--methods ewc --ewc-lambda 1e3 $OPT"
     "ewc1e4:--methods ewc --ewc-lambda 1e4 $OPT"
+    "consol0.1:--methods finetune --variants scaling --consolidation 0.1 $OPT"
     "consol0.5:--methods finetune --variants scaling --consolidation 0.5 $OPT"
     "consol2:--methods finetune --variants scaling --consolidation 2 $OPT"
   )
