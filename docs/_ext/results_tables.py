@@ -584,7 +584,11 @@ def nmnist_continual_screen() -> Table:
     """The continual recipe on validation (``run_screen.sh``): 5 tasks, seed 0, ACC etc. in %."""
     from spikegraph.tasks.nmnist_continual import study_summary
 
-    paths = sorted((REPO / "results/nmnist_continual/screen").glob("*/nmnist_continual.json"))
+    stage = {"adam": 0, "sgd": 0, "ewc": 1, "consol": 2}  # the screen's order, by folder name
+    paths = sorted(
+        (REPO / "results/nmnist_continual/screen").glob("*/nmnist_continual.json"),
+        key=lambda p: (next(v for k, v in stage.items() if p.parent.name.startswith(k)), p),
+    )
     if not paths:
         raise ResultsError("no screen results; run `bash results/nmnist_continual/run_screen.sh`")
     rows = []
