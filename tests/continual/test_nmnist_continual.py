@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from spikegraph.continual import METHODS
 from spikegraph.events.simulator import generate_nmnist
-from spikegraph.tasks.nmnist_continual import Config, main, parse_args
+from spikegraph.tasks.nmnist_continual import (
+    Config,
+    format_study_table,
+    main,
+    parse_args,
+    study_summary,
+)
 
 
 @pytest.mark.slow
@@ -78,3 +85,36 @@ def test_bad_settings_are_refused(change, match):
 def test_missing_data_names_the_simulator(tmp_path):
     with pytest.raises(FileNotFoundError, match="spikegraph.events.simulator"):
         main(["--sim-root", str(tmp_path / "none"), "--out", str(tmp_path), "--no-progress"])
+
+
+def _report(seed: int, runs: list[tuple[str, str, float, float]]) -> dict:
+    metrics = lambda acc: {"acc": acc, "la": acc + 0.1, "bwt": -0.1, "forgetting": 0.1}  # noqa: E731
+    return {
+        "config": {"seed": seed},
+        "runs": [
+            {"method": m, "scaling": s, "consolidation": c, "metrics": {"sim_test": metrics(a)}}
+            for m, s, c, a in runs
+        ],
+    }
+
+
+def test_study_summary_pools_seeds_and_pairs_the_gain_by_seed():
+    reports = [
+        _report(0, [("ewc", "relative", 0.0, 0.6), ("ewc", "none", 0.0, 0.5)]),
+        _report(1, [("ewc", "relative", 0.0, 0.8), ("ewc", "none", 0.0, 0.4)]),
+        _report(0, [("ewc", "relative", 0.1, 0.55)]),
+        _report(2, [("ewc", "relative", 0.0, 0.9)]),  # no baseline for seed 2: not in the gain
+    ]
+    rows = {r["variant"]: r for r in study_summary(reports)}
+    assert list(rows) == ["relative", "relative + consolidation 0.1", "none"]
+    scaled = rows["relative"]
+    assert scaled["seeds"] == [0, 1, 2]
+    assert scaled["acc"][0] == pytest.approx(np.mean([0.6, 0.8, 0.9]))
+    assert scaled["acc"][1] == pytest.approx(np.std([0.6, 0.8, 0.9], ddof=1))
+    assert scaled["gain_relative_pct"] == pytest.approx(
+        100 * np.mean([0.6 / 0.5 - 1, 0.8 / 0.4 - 1])
+    )
+    assert rows["relative + consolidation 0.1"]["gain_relative_pct"] == pytest.approx(10.0)
+    assert "gain_relative_pct" not in rows["none"]
+    table = format_study_table(study_summary(reports))
+    assert "| ewc | relative | 3 | 76.7 ± 15.3 | +60.0 % |" in table
