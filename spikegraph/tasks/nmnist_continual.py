@@ -323,8 +323,9 @@ def plot(report: dict, method: str, path: Path) -> None:
                 f"{set_name}, {scaling}: ACC {100 * m['acc']:.1f}, BWT {100 * m['bwt']:+.1f}",
                 fontsize=9,
             )
-            ax.set_xticks(range(R.shape[1]))
-            ax.set_yticks(range(R.shape[0]))
+            step = 1 if len(R) <= 10 else 5
+            ax.set_xticks(range(0, R.shape[1], step))
+            ax.set_yticks(range(0, R.shape[0], step))
             ax.set_xlabel("tested on task j")
             ax.set_ylabel("after training task i")
     fig.colorbar(im, ax=axes, shrink=0.8, label="accuracy (%)")
