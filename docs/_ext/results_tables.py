@@ -869,8 +869,15 @@ def summary() -> Table:
     )
     cl_rows, _, cl_config = _continual_rows("sim_test")
     cl = {(r["method"], r["variant"]): r for r in cl_rows}
-    for method, label in (("finetune", "fine-tuning"), ("ewc", "EWC")):
-        scaled, none = cl[(method, cl_config["scaling"])], cl[(method, "none")]
+    consolidated = next((v for m, v in cl if m == "finetune" and "consolidation" in v), None)
+    pairs = [
+        ("finetune", cl_config["scaling"], "fine-tuning"),
+        ("ewc", cl_config["scaling"], "EWC"),
+    ]
+    if consolidated is not None:
+        pairs.append(("finetune", consolidated, f"fine-tuning, {consolidated.split(' + ')[1]}"))
+    for method, variant, label in pairs:
+        scaled, none = cl[(method, variant)], cl[(method, "none")]
         rows.append(
             [
                 f"permuted N-MNIST, {cl_config['tasks']} tasks, {label}: final ACC %, "
