@@ -195,7 +195,15 @@ RATE_STUDY = "results/node_classification/rate_study/{}_{}.json"
 # The settings of run_rate_study.sh that have finished (the script runs the rest, resuming).
 RATE_STUDY_DONE = {
     "cora": list(RATE_SETTINGS),
-    "citeseer": ["target005", "target01", "target02", "none", "none_penalty", "gcn"],
+    "citeseer": [
+        "target005",
+        "target01",
+        "target02",
+        "none",
+        "none_target01",
+        "none_penalty",
+        "gcn",
+    ],
 }
 
 
