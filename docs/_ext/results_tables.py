@@ -595,7 +595,7 @@ def nmnist_continual_screen() -> Table:
     stage = {"adam": 0, "sgd": 0, "ewc": 1, "consol": 2}  # the screen's order, by folder name
     paths = sorted(
         (REPO / "results/nmnist_continual/screen").glob("*/nmnist_continual.json"),
-        key=lambda p: (next(v for k, v in stage.items() if p.parent.name.startswith(k)), p),
+        key=lambda p: (next((v for k, v in stage.items() if p.parent.name.startswith(k)), 3), p),
     )
     if not paths:
         raise ResultsError("no screen results; run `bash results/nmnist_continual/run_screen.sh`")

@@ -6,7 +6,7 @@
 # fine-tuning; stage 2 (STAGE=2, OPT="<optimiser options chosen in stage 1>"): EWC's lambda
 # and the consolidation strength.
 #   bash results/nmnist_continual/run_screen.sh             (stage 1)
-#   STAGE=2 OPT="--optimizer adam --lr 1e-3" bash results/nmnist_continual/run_screen.sh
+#   STAGE=2 OPT="--optimizer sgd --lr 0.01" bash results/nmnist_continual/run_screen.sh   (as run)
 cd "$(dirname "$0")/../.." && . .venv/bin/activate
 export OMP_NUM_THREADS=1
 sim=${SIM_ROOT:-../nmnist_sim}

@@ -348,8 +348,12 @@ def study_summary(reports: list[dict], set_name: str = "sim_test") -> list[dict[
     for report in reports:
         for run in report["runs"]:
             if set_name in run["metrics"]:
-                key = (run["method"], _variant(run))
-                by.setdefault(key, {})[report["config"]["seed"]] = run["metrics"][set_name]
+                key, seed = (run["method"], _variant(run)), report["config"]["seed"]
+                if seed in by.setdefault(key, {}):
+                    raise ValueError(
+                        f"two runs of {key} with seed {seed}: pool one study at a time"
+                    )
+                by[key][seed] = run["metrics"][set_name]
     rows = []
     for (method, variant), seeds in sorted(by.items(), key=lambda kv: _order(*kv[0])):
         row: dict[str, Any] = {"method": method, "variant": variant, "seeds": sorted(seeds)}
@@ -376,12 +380,13 @@ def format_study_table(rows: list[dict[str, Any]]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        cells = [f"{100 * r[k][0]:.1f} ± {100 * r[k][1]:.1f}" for k in ("acc", "la", "bwt")]
+        acc, la, bwt, forget = (
+            f"{100 * r[k][0]:.1f} ± {100 * r[k][1]:.1f}" for k in ("acc", "la", "bwt", "forgetting")
+        )
         gain = f"{r['gain_relative_pct']:+.1f} %" if "gain_relative_pct" in r else "–"
-        forget = f"{100 * r['forgetting'][0]:.1f} ± {100 * r['forgetting'][1]:.1f}"
         lines.append(
-            f"| {r['method']} | {r['variant']} | {len(r['seeds'])} | {cells[0]} | {gain} "
-            f"| {cells[1]} | {cells[2]} | {forget} |"
+            f"| {r['method']} | {r['variant']} | {len(r['seeds'])} | {acc} | {gain} "
+            f"| {la} | {bwt} | {forget} |"
         )
     return "\n".join(lines)
 

@@ -64,7 +64,7 @@ def test_seen_only_leaves_the_upper_triangle_empty_and_the_metrics_unchanged():
     runs = [
         run_tasks(
             tiny_model("tent"), Finetune(), train, tests, CFG, progress=False, test_unseen=unseen
-        )  # fmt: skip
+        )
         for unseen in (True, False)
     ]
     full, seen = runs[0]["R"]["test"], runs[1]["R"]["test"]

@@ -118,3 +118,9 @@ def test_study_summary_pools_seeds_and_pairs_the_gain_by_seed():
     assert "gain_relative_pct" not in rows["none"]
     table = format_study_table(study_summary(reports))
     assert "| ewc | relative | 3 | 76.7 ± 15.3 | +60.0 % |" in table
+
+
+def test_study_summary_refuses_the_same_run_twice():
+    twice = [_report(0, [("ewc", "none", 0.0, 0.5)]), _report(0, [("ewc", "none", 0.0, 0.6)])]
+    with pytest.raises(ValueError, match="two runs"):
+        study_summary(twice)
