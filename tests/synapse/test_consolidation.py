@@ -84,7 +84,9 @@ def test_as_linear_weight_gradient_is_scaled_per_input_column():
 
 
 def _conv(consolidation):
-    return SpikingASConv(4, 3, scaling="tent", neuron=None, consolidation=consolidation)
+    return SpikingASConv(
+        4, 3, scaling="tent", neuron=None, consolidation=consolidation, experience="synapse"
+    )
 
 
 def test_conv_gradient_through_a_uniformly_consolidated_graph_is_scaled_uniformly():
