@@ -10,11 +10,12 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.nn.dense.linear import Linear
 
 from spikegraph.neurons import get_neuron
+from spikegraph.nn.conv.drives import DRIVES, node_drive
 from spikegraph.nn.conv.edge_state import EXPERIENCE_MODES, SynapseSlots
 from spikegraph.nn.conv.inputs import check_global_ids, check_message_passing_args, split_input
 from spikegraph.synapse import ScalingShape, SynapticScaling, TargetRate
 from spikegraph.typing import Adj
-from spikegraph.utils.checks import check_edge_index, checking_values, compiling
+from spikegraph.utils.checks import check_edge_index, compiling
 from spikegraph.utils.graph import (
     HAS_TORCH_SCATTER,
     Adjacency,
@@ -26,14 +27,6 @@ from spikegraph.utils.graph import (
 __all__ = ["SpikingASConv", "node_drive"]
 
 BACKENDS = ("torch", "torch_scatter")
-
-
-def node_drive(x: Tensor) -> Tensor:
-    """Presynaptic activity per node and step, :math:`a_j(t) = \\min(1, \\mathrm{mean}_c |x_{jc}(t)|)`:
-    the fraction of a node's channels that fire, for spike inputs. ``[T, N, C] -> [T, N]``."""
-    nonnegative = checking_values() and not x.requires_grad and x.numel() > 0 and bool(x.min() >= 0)
-    magnitude = x if nonnegative else x.abs()  # spikes are their own magnitude: no copy
-    return magnitude.mean(-1).clamp(max=1.0)
 
 
 class SpikingASConv(MessagePassing):
@@ -152,6 +145,9 @@ class SpikingASConv(MessagePassing):
         rate_adaptation: the gain controller's step per training call.
         experience: ``"auto"`` (default), ``"synapse"`` (one experience slot per synapse of one
             graph) or ``"layer"`` (one shared, inductive reference); see above.
+        drive: what drives each edge's trace (:mod:`~spikegraph.nn.conv.drives`):
+            ``"coincidence"`` (default, :math:`a_j a_i` above), ``"overlap"`` (channels active
+            at both ends) or ``"share"`` (the edge's share of its target's input).
         **kwargs: ``aggr="add"`` and ``flow="source_to_target"`` only, for code that passes
             them; any other value or argument raises (the layer would ignore it).
 
@@ -189,6 +185,7 @@ class SpikingASConv(MessagePassing):
         target_rate: float | None = None,
         rate_adaptation: float = 0.5,
         experience: str = "auto",
+        drive: str = "coincidence",
         **kwargs,
     ) -> None:
         check_message_passing_args(kwargs)
@@ -196,6 +193,9 @@ class SpikingASConv(MessagePassing):
         if experience not in EXPERIENCE_MODES:
             raise ValueError(f"unknown experience {experience!r}; choose one of {EXPERIENCE_MODES}")
         self.experience = experience
+        if drive not in DRIVES:
+            raise ValueError(f"unknown drive {drive!r}; choose one of {tuple(DRIVES)}")
+        self.drive = drive
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
         if backend == "torch_scatter" and not HAS_TORCH_SCATTER:
@@ -354,7 +354,8 @@ class SpikingASConv(MessagePassing):
         shared: bool = False,
     ) -> Tensor | None:
         """The factor :math:`f(x_e(t-1))` of every synapse and step, ``[T, E]`` in ``adj``'s
-        order (``None`` with scaling off), from the coincidence drive of its two ends.
+        order (``None`` with scaling off), from the drive of its two ends
+        (:mod:`~spikegraph.nn.conv.drives`, ``self.drive``).
 
         Args:
             x: the sources' input, ``[N, C]`` (one step for all) or ``[T, N, C]``.
@@ -364,12 +365,11 @@ class SpikingASConv(MessagePassing):
             T: time steps.
             shared: read the layer-level (inductive) experience.
         """
-        a = node_drive(x if self.scaling.trace_grad else x.detach())  # [N] or [T, N]
-        a_dst = a if x_dst is None else self._target_drive(x_dst)
-        src, dst = adj.edge_index
-        coincidence = a[..., src] * a_dst[..., dst]  # [E] or [T, E]: one scalar per edge
+        if not self.scaling.trace_grad:
+            x, x_dst = x.detach(), None if x_dst is None else x_dst.detach()
+        drive = DRIVES[self.drive](x, x_dst, adj)  # [E] or [T, E]: one scalar per edge
         # None without a shape; still called so that hooks (e.g. TraceRecorder) see the drive
-        return self.scaling(coincidence.expand(T, -1), index=slots, shared=shared)
+        return self.scaling(drive.expand(T, -1), index=slots, shared=shared)
 
     def _aggregate(self, adj: Adjacency, values: Tensor, h: Tensor, slots: Tensor | None) -> Tensor:
         r""":math:`\sum_e v_e h_{j(e)}` into every target; with consolidation the same sum, but
@@ -381,12 +381,6 @@ class SpikingASConv(MessagePassing):
         with torch.no_grad():
             rest = self._propagate(adj, values - kept, h)
         return self._propagate(adj, kept, h) + rest
-
-    def _target_drive(self, x_dst: Tensor) -> Tensor:
-        """:func:`node_drive` of the targets' input, ``[N_dst]`` or ``[T, N_dst]``."""
-        if x_dst.shape[0] > 1 and x_dst.stride(0) == 0:
-            x_dst = x_dst[0]
-        return node_drive(x_dst if self.scaling.trace_grad else x_dst.detach())
 
     def _propagate(self, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
         """Sum the weighted messages into every target through PyG's ``propagate()``, so that
