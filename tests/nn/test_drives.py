@@ -74,3 +74,9 @@ def test_bad_drive_and_mismatched_channels_raise():
     adj = _adj()
     with pytest.raises(ValueError, match="compares channels"):
         drives.overlap(X, X[:, :3].unsqueeze(0), adj)
+
+
+def test_repr_names_a_drive_and_experience_other_than_the_defaults():
+    assert "drive" not in repr(SpikingASConv(4, 2))
+    r = repr(SpikingASConv(4, 2, drive="share", experience="layer"))
+    assert r.endswith("drive='share', experience='layer')")

@@ -21,9 +21,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from spikegraph.typing import Adj
+from spikegraph.utils.checks import check_edge_index
 from spikegraph.utils.graph import Adjacency, SynapseTable
 
-__all__ = ["EXPERIENCE_MODES", "SynapseSlots"]
+__all__ = ["EXPERIENCE_MODES", "EdgeExperience", "SynapseSlots"]
 
 #: How a graph layer keeps its long-term experience: ``"auto"`` resolves to ``"synapse"`` for a
 #: layer bound to one graph (``cached=True``, named synapses or global edge ids), else ``"layer"``.
@@ -111,4 +113,97 @@ class SynapseSlots(nn.Module):
         if saved is not None and saved.shape != self.synapses.shape:
             self.synapses = torch.empty_like(saved, device=self.synapses.device)
         self._table = self._cached = None  # rebuilt from the loaded synapses
+        super()._load_from_state_dict(state_dict, prefix, *args)
+
+
+class EdgeExperience:
+    """The experience plumbing of a graph layer, kept out of its maths: naming, moving and
+    resetting per-synapse state, and choosing between per-synapse and layer-level experience.
+
+    The layer provides ``scaling`` (a :class:`~spikegraph.synapse.SynapticScaling`), ``edges``
+    (a :class:`SynapseSlots`), ``experience`` (one of :data:`EXPERIENCE_MODES`), ``cached`` and
+    ``adjacency(edge_index, edge_weight, num_nodes)``.
+    """
+
+    def reset_experience(
+        self, synapses: Tensor | int | None = None, num_nodes: int | None = None
+    ) -> None:
+        """Forget the long-term experience and the synapses it belongs to.
+
+        Args:
+            synapses: ``None``: the next training call names the synapses (full batch);
+                ``[2, E]`` edge indices: the full graph's synapses for mini-batches with
+                ``e_id`` (global id ``k`` is column ``k``; self-loops and normalisation
+                already applied, see the class docstring); an int: a buffer of that many
+                slots addressed by ``e_id`` only, with no full-graph calls.
+            num_nodes: nodes of the graph of ``synapses`` (default: the largest index + 1).
+        """
+        if isinstance(synapses, Tensor):
+            if num_nodes is None:
+                num_nodes = int(synapses.max()) + 1 if synapses.numel() else 0
+            check_edge_index(synapses, num_nodes)
+            self.edges.name(synapses, num_nodes)
+            self.scaling.reset_experience(synapses.shape[1])
+            return
+        self.edges.clear()
+        self.scaling.reset_experience(synapses)
+
+    @property
+    def synapses(self) -> Tensor:
+        """The named synapses ``[2, K]`` (source, target) in experience-slot order."""
+        return self.edges.synapses
+
+    def experience_mode(self, e_id: Tensor | None = None) -> str:
+        """``"synapse"`` or ``"layer"``: how this call keeps its experience (class docstring)."""
+        if self.experience != "auto":
+            return self.experience
+        bound = self.cached or e_id is not None or self.edges.named
+        return "synapse" if bound else "layer"
+
+    @torch.no_grad()
+    def move_experience(self, edge_index: Adj, num_nodes: int) -> None:
+        """Carry a per-synapse experience over to another graph (e.g. one with edges added or
+        deleted): every synapse this layer knows keeps its experience, new synapses start fresh.
+        Drops the cached adjacency of ``cached=True``."""
+        self._cached_adj = None
+        if not self.edges.named or not self.scaling.enabled:
+            self.reset_experience()
+            return
+        new = self.adjacency(edge_index, None, num_nodes).edge_index
+        self._cached_adj = None  # adjacency() cached the new graph: keep the layer unbound
+        slots, found = self.edges.lookup(new)
+        names = ("experience", "memory") if self.scaling.consolidation > 0 else ("experience",)
+        old = {name: getattr(self.scaling, name) for name in names}
+        self.reset_experience(new, num_nodes)  # fresh entries everywhere ...
+        for name in names:  # ... but for the known synapses
+            getattr(self.scaling, name)[found] = old[name][slots[found]]
+
+    def _shared(self, e_id: Tensor | None) -> bool:
+        return self.scaling.enabled and self.experience_mode(e_id) == "layer"
+
+    def _experience_slots(self, adj: Adjacency, e_id: Tensor | None) -> Tensor | None:
+        """The experience slot of each synapse of this call (``None``: slot order, or the
+        shared entry of a layer-level experience)."""
+        if not self.scaling.enabled or self.experience_mode(e_id) == "layer":
+            return None
+        if e_id is not None:  # e_id names the input's columns; adj is target-major
+            if adj.edge_index.shape[1] != e_id.numel():
+                raise ValueError(
+                    f"the layer added {adj.edge_index.shape[1] - e_id.numel()} self-loops that "
+                    "have no global id in e_id: add self-loops to the full graph once (e.g. "
+                    "gcn_norm) and build the layer with add_self_loops=False"
+                )
+            return e_id[adj.input_order]
+        if not self.edges.named and self.scaling.num_synapses is not None:
+            raise ValueError(
+                "the experience was sized by a count (reset_experience(n)) and knows no "
+                "synapses: pass e_id, or name the full graph's synapses with "
+                "reset_experience(edge_index)"
+            )
+        return self.edges.slots(adj, training=self.scaling.training, cache=self.cached)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:  # noqa: ANN001
+        for name in ("synapses", "graph_nodes"):  # saved before the slots had a module
+            if prefix + name in state_dict:
+                state_dict[prefix + "edges." + name] = state_dict.pop(prefix + name)
         super()._load_from_state_dict(state_dict, prefix, *args)

@@ -11,11 +11,11 @@ from torch_geometric.nn.dense.linear import Linear
 
 from spikegraph.neurons import get_neuron
 from spikegraph.nn.conv.drives import DRIVES, node_drive
-from spikegraph.nn.conv.edge_state import EXPERIENCE_MODES, SynapseSlots
+from spikegraph.nn.conv.edge_state import EXPERIENCE_MODES, EdgeExperience, SynapseSlots
 from spikegraph.nn.conv.inputs import check_global_ids, check_message_passing_args, split_input
 from spikegraph.synapse import ScalingShape, SynapticScaling, TargetRate
 from spikegraph.typing import Adj
-from spikegraph.utils.checks import check_edge_index, compiling
+from spikegraph.utils.checks import compiling
 from spikegraph.utils.graph import (
     HAS_TORCH_SCATTER,
     Adjacency,
@@ -29,7 +29,7 @@ __all__ = ["SpikingASConv", "node_drive"]
 BACKENDS = ("torch", "torch_scatter")
 
 
-class SpikingASConv(MessagePassing):
+class SpikingASConv(EdgeExperience, MessagePassing):
     r"""Spiking graph convolution whose edges scale themselves adaptively (after AS-SNN,
     Xu et al., IEEE TNNLS 2025).
 
@@ -237,59 +237,6 @@ class SpikingASConv(MessagePassing):
             nn.init.zeros_(self.bias)
         self.scaling.reset_experience(self.scaling.num_synapses)
 
-    def reset_experience(
-        self, synapses: Tensor | int | None = None, num_nodes: int | None = None
-    ) -> None:
-        """Forget the long-term experience and the synapses it belongs to.
-
-        Args:
-            synapses: ``None``: the next training call names the synapses (full batch);
-                ``[2, E]`` edge indices: the full graph's synapses for mini-batches with
-                ``e_id`` (global id ``k`` is column ``k``; self-loops and normalisation
-                already applied, see the class docstring); an int: a buffer of that many
-                slots addressed by ``e_id`` only, with no full-graph calls.
-            num_nodes: nodes of the graph of ``synapses`` (default: the largest index + 1).
-        """
-        if isinstance(synapses, Tensor):
-            if num_nodes is None:
-                num_nodes = int(synapses.max()) + 1 if synapses.numel() else 0
-            check_edge_index(synapses, num_nodes)
-            self.edges.name(synapses, num_nodes)
-            self.scaling.reset_experience(synapses.shape[1])
-            return
-        self.edges.clear()
-        self.scaling.reset_experience(synapses)
-
-    @property
-    def synapses(self) -> Tensor:
-        """The named synapses ``[2, K]`` (source, target) in experience-slot order."""
-        return self.edges.synapses
-
-    def experience_mode(self, e_id: Tensor | None = None) -> str:
-        """``"synapse"`` or ``"layer"``: how this call keeps its experience (class docstring)."""
-        if self.experience != "auto":
-            return self.experience
-        bound = self.cached or e_id is not None or self.edges.named
-        return "synapse" if bound else "layer"
-
-    @torch.no_grad()
-    def move_experience(self, edge_index: Adj, num_nodes: int) -> None:
-        """Carry a per-synapse experience over to another graph (e.g. one with edges added or
-        deleted): every synapse this layer knows keeps its experience, new synapses start fresh.
-        Drops the cached adjacency of ``cached=True``."""
-        self._cached_adj = None
-        if not self.edges.named or not self.scaling.enabled:
-            self.reset_experience()
-            return
-        new = self.adjacency(edge_index, None, num_nodes).edge_index
-        self._cached_adj = None  # adjacency() cached the new graph: keep the layer unbound
-        slots, found = self.edges.lookup(new)
-        names = ("experience", "memory") if self.scaling.consolidation > 0 else ("experience",)
-        old = {name: getattr(self.scaling, name) for name in names}
-        self.reset_experience(new, num_nodes)  # fresh entries everywhere ...
-        for name in names:  # ... but for the known synapses
-            getattr(self.scaling, name)[found] = old[name][slots[found]]
-
     def forward(
         self,
         x: Tensor | tuple[Tensor, Tensor | None],
@@ -453,39 +400,17 @@ class SpikingASConv(MessagePassing):
             self._cached_adj = adj
         return adj
 
-    def _shared(self, e_id: Tensor | None) -> bool:
-        return self.scaling.enabled and self.experience_mode(e_id) == "layer"
-
-    def _experience_slots(self, adj: Adjacency, e_id: Tensor | None) -> Tensor | None:
-        """The experience slot of each synapse of this call (``None``: slot order, or the
-        shared entry of a layer-level experience)."""
-        if not self.scaling.enabled or self.experience_mode(e_id) == "layer":
-            return None
-        if e_id is not None:  # e_id names the input's columns; adj is target-major
-            if adj.edge_index.shape[1] != e_id.numel():
-                raise ValueError(
-                    f"the layer added {adj.edge_index.shape[1] - e_id.numel()} self-loops that "
-                    "have no global id in e_id: add self-loops to the full graph once (e.g. "
-                    "gcn_norm) and build the layer with add_self_loops=False"
-                )
-            return e_id[adj.input_order]
-        if not self.edges.named and self.scaling.num_synapses is not None:
-            raise ValueError(
-                "the experience was sized by a count (reset_experience(n)) and knows no "
-                "synapses: pass e_id, or name the full graph's synapses with "
-                "reset_experience(edge_index)"
-            )
-        return self.edges.slots(adj, training=self.scaling.training, cache=self.cached)
-
-    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:  # noqa: ANN001
-        for name in ("synapses", "graph_nodes"):  # saved before the slots had a module
-            if prefix + name in state_dict:
-                state_dict[prefix + "edges." + name] = state_dict.pop(prefix + name)
-        super()._load_from_state_dict(state_dict, prefix, *args)
-
     def __repr__(self) -> str:
         shape = self.scaling.shape
+        extra = "".join(
+            f", {name}={value!r}"
+            for name, value, default in (
+                ("drive", self.drive, "coincidence"),
+                ("experience", self.experience, "auto"),
+            )
+            if value != default
+        )
         return (
             f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
-            f"scaling={shape!r}, neuron={self.neuron!r}, normalize={self.normalize})"
+            f"scaling={shape!r}, neuron={self.neuron!r}, normalize={self.normalize}{extra})"
         )
