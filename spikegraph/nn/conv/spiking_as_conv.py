@@ -44,7 +44,8 @@ class SpikingASConv(EdgeExperience, MessagePassing):
     **The per-edge trace.** An edge is driven by the coincidence of activity at its two ends,
     :math:`c_e(t) = a_j(t)\, a_i(t)` with :math:`a_n(t)` the fraction of node :math:`n`'s input
     channels that fire (:func:`node_drive`): the chance that a channel of the source and one of
-    the target are active together. It transmits :math:`u_e(t) = \min(1, c_e(t) f(x_e(t-1)))`,
+    the target are active together (``drive="coincidence"``, the default; ``"overlap"`` and
+    ``"share"`` are drives specific to the edge, :mod:`~spikegraph.nn.conv.drives`). It transmits :math:`u_e(t) = \min(1, c_e(t) f(x_e(t-1)))`,
     and its trace is the running mean of what it transmitted, started from its experience
     :math:`e_e` (:mod:`spikegraph.synapse.trace`),
 
@@ -116,7 +117,8 @@ class SpikingASConv(EdgeExperience, MessagePassing):
             input (PyG's lazy initialisation, e.g. for ``to_hetero`` with node types of
             different feature sizes).
         out_channels: output channels :math:`C_{out}`.
-        scaling: a shape name (``"relative"``, the default; ``"tent"``, ``"homeostatic"``,
+        scaling: a shape name (``"relative"``, the default; ``"mean_field"``, its control
+            with one scale per step for all synapses; ``"tent"``, ``"homeostatic"``,
             ``"gaussian"``, ``"linear"``: absolute set points), a
             :class:`~spikegraph.synapse.ScalingShape`, or ``None`` to turn scaling off.
         neuron: ``"lif"``, ``"if"``, a neuron module (default ``LIF()``), or ``None`` to return
