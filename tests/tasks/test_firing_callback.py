@@ -75,7 +75,7 @@ def test_recorded_trace_is_the_one_the_layer_learns_its_experience_from():
     """The recorder rebuilds each synapse's trace from the scale the layer applied; a training
     call then moves the experience toward that trace's time mean. If the two traces differed
     (wrong prior, order, decay or clip), the experience would not match."""
-    conv = SpikingASConv(8, 4).train()  # the default relative shape
+    conv = SpikingASConv(8, 4, experience="synapse").train()  # the default relative shape
     x = (torch.rand(6, 3, 8) < 0.4).float()
     conv(x, EDGES)  # names the synapses and fills their experience
     before = conv.scaling.experience.clone()

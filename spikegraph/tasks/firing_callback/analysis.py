@@ -146,21 +146,27 @@ def train(
 # --- recording synaptic traces -------------------------------------------------------------
 
 
-def experience_prior(module: SynapticScaling, drive: Tensor, index: Tensor | None = None) -> Tensor:
+def experience_prior(
+    module: SynapticScaling, drive: Tensor, index: Tensor | None = None, shared: bool = False
+) -> Tensor:
     """The experience ``[K]`` a call of ``module`` with this drive starts its traces from (the
     reference of a relative shape): the buffer's entries (``index``: those of a mini-batch's
-    synapses), or a fresh value for a buffer not sized yet. A relative shape's entries never
-    seen take the call's mean drive, as the module does. Read it *before* the call: a training
-    call updates the experience."""
+    synapses; ``shared``: the one layer-level entry for all), or a fresh value for a buffer not
+    sized yet. A relative shape's entries never seen take the call's mean drive (over all
+    synapses when shared), as the module does. Read it *before* the call: a training call
+    updates the experience."""
     size = drive.shape[-1]
     if module.num_synapses is None:
         fresh = float("nan") if module.relative else module.experience_init
         prior = drive.new_full((size,), fresh)
+    elif shared:
+        prior = module.experience.expand(size)
     else:
         prior = module.experience if index is None else module.experience[index]
     prior = prior.detach().to(drive.dtype)
     if module.relative:
-        prior = torch.where(prior.isnan(), drive.detach().reshape(-1, size).mean(0), prior)
+        flat = drive.detach().reshape(-1, size)
+        prior = torch.where(prior.isnan(), flat.mean() if shared else flat.mean(0), prior)
     return prior
 
 
@@ -209,7 +215,8 @@ class TraceRecorder(ForwardHooks):
     def _pre(self, name: str):
         def pre(module: SynapticScaling, args: tuple, kwargs: dict) -> None:
             index = kwargs.get("index", args[1] if len(args) > 1 else None)
-            self._priors[name] = experience_prior(module, args[0], index)
+            shared = kwargs.get("shared", False)
+            self._priors[name] = experience_prior(module, args[0], index, shared)
 
         return pre
 
