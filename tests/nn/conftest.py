@@ -103,7 +103,7 @@ def spiking_gcn(
     return ByHand(current, torch.stack(spikes), margin, synapses, prior, mean_intensity)
 
 
-# a weighted directed graph on 5 nodes without self-loops, no two synapses alike
+# a directed graph on 5 nodes without self-loops, every edge with its own weight
 WEIGHTED = [
     ((0, 1), 0.5),
     ((1, 0), 1.5),

@@ -46,9 +46,8 @@ def test_output_is_the_documented_equation_in_any_column_order_and_format(scalin
     # a relative shape reads a synapse seen for the first time against its mean drive; the
     # absolute ones start every trace from experience_init = 0
     experience = None if scaling == "relative" else defaultdict(float)
-    f = {"relative": by_hand.relative, "homeostatic": by_hand.homeostatic}.get(scaling)
-    args = (conv.lin.weight, conv.bias, f and f(), experience)
-    ref = by_hand.spiking_gcn(x, edges, weights, *args)
+    f = {"relative": by_hand.relative(), "homeostatic": by_hand.homeostatic(), None: None}
+    ref = by_hand.spiking_gcn(x, edges, weights, conv.lin.weight, conv.bias, f[scaling], experience)
     assert ref.margin > 1e-4  # no membrane within float noise of the threshold
     assert 0.1 < float(ref.spikes.mean()) < 0.9  # spikes that can be wrong either way
     for name, (adj, w) in by_hand.graph_forms(edge_index, weight, 5).items():
