@@ -103,6 +103,15 @@ def spiking_gcn(
     return ByHand(current, torch.stack(spikes), margin, synapses, prior, mean_intensity)
 
 
+@torch.no_grad()
+def set_parameters(conv: torch.nn.Module, seed: int = 0) -> None:
+    """Weights and bias from their own generator: the reference's spikes then do not depend on
+    how many random numbers the layer's construction drew."""
+    gen = torch.Generator().manual_seed(seed)
+    conv.lin.weight.copy_(0.6 * torch.randn(conv.lin.weight.shape, generator=gen))
+    conv.bias.copy_(0.2 * torch.randn(conv.bias.shape, generator=gen))
+
+
 # a directed graph on 5 nodes without self-loops, every edge with its own weight
 WEIGHTED = [
     ((0, 1), 0.5),

@@ -103,8 +103,7 @@ def test_trained_layer_is_the_documented_equation_in_any_column_order_and_format
     edges, weights, edge_index, weight = by_hand.weighted_graph()
     m = 0.25
     conv = SpikingASConv(6, 4, neuron=LIF(threshold=0.3), experience_momentum=m)
-    with torch.no_grad():
-        conv.bias.uniform_(-0.2, 0.2)
+    by_hand.set_parameters(conv)
     params = (conv.lin.weight, conv.bias, by_hand.relative())
     perm = torch.randperm(edge_index.shape[1], generator=torch.Generator().manual_seed(3))
     x = by_hand.node_spikes(seed=0)

@@ -41,8 +41,7 @@ def test_output_is_the_documented_equation_in_any_column_order_and_format(scalin
     edges, weights, edge_index, weight = by_hand.weighted_graph()
     x = by_hand.node_spikes()
     conv = SpikingASConv(6, 4, scaling=scaling, neuron=LIF(threshold=0.3)).eval()
-    with torch.no_grad():
-        conv.bias.uniform_(-0.2, 0.2)
+    by_hand.set_parameters(conv)
     # a relative shape reads a synapse seen for the first time against its mean drive; the
     # absolute ones start every trace from experience_init = 0
     experience = None if scaling == "relative" else defaultdict(float)
