@@ -38,14 +38,29 @@ def test_no_scaling_is_a_plain_spiking_linear_layer():
     torch.testing.assert_close(layer(x), expected)
 
 
-def test_experience_per_input_neuron_updates_in_training_only():
+def test_experience_per_input_neuron_is_the_documented_average_in_training_only():
+    """Input neuron j is driven by a_j(t) = min(1, |x_j(t)|); after a training call its
+    experience is (1 - m) e_j + m times its intensity averaged over the steps and the batch
+    (m = 0.1, experience_init 0, the tent shape written out by hand)."""
     layer = ASLinear(6, 3)
     assert layer.scaling.num_synapses == 6
-    x = torch.ones(3, 4, 6)
+    x = 1.5 * torch.randn(3, 4, 6, generator=torch.Generator().manual_seed(0))  # signed, > 1
     layer.eval()(x)
     assert torch.equal(layer.scaling.experience, torch.zeros(6))
     layer.train()(x)
-    assert (layer.scaling.experience > 0).all()
+    expected = []
+    for j in range(6):
+        intensities = []
+        for b in range(4):
+            carried, count, previous = 0.0, 1.0, 0.0  # the prior e_j = 0 counted once
+            for value in x[:, b, j].tolist():
+                f = 0.5 + max(0.0, 1.0 - abs(previous - 0.5) / 0.5)
+                carried += min(1.0, min(1.0, abs(value)) * f)
+                count += 1.0
+                previous = carried / count
+                intensities.append(previous)
+        expected.append(0.1 * sum(intensities) / len(intensities))
+    assert layer.scaling.experience.tolist() == pytest.approx(expected, abs=1e-6)
 
 
 def test_reset_restores():

@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-from spikegraph import SpikingASConv, SpikingGNN
+from spikegraph import LIF, SpikingASConv, SpikingGNN
 from spikegraph.encoders import repeat
 from spikegraph.synapse import Homeostatic, Relative, fixed_point, lipschitz
 from spikegraph.testing import assert_adjacency_formats_agree, experience_by_synapse
@@ -95,13 +95,36 @@ def trained_model(**kwargs):
     return model, x, edges
 
 
-def test_trained_model_agrees_across_formats_and_orders_in_train_and_eval():
-    model, x, edges = trained_model()
-    assert_adjacency_formats_agree(model, x, edges, atol=1e-5)
-    conv = SpikingASConv(6, 5, trace_decay=0.7, experience="synapse")
-    layer_x = repeat(x, 4) * torch.rand(4, 1, 6)  # every step different
-    conv(layer_x, edges)
-    assert_adjacency_formats_agree(conv, layer_x, edges, atol=1e-5)
+def test_trained_layer_is_the_documented_equation_in_any_column_order_and_format(by_hand):
+    """A layer trained on the graph in one column order gives, for the graph in other orders
+    and as sparse adjacency, the dense by-hand reference (tests/nn/conftest.py) run from the
+    experience computed by hand, in eval mode and in a further training call, which moves
+    every synapse's experience by the documented rule e <- (1 - m) e + m mean_t x_e(t)."""
+    edges, weights, edge_index, weight = by_hand.weighted_graph()
+    m = 0.25
+    conv = SpikingASConv(
+        6, 4, neuron=LIF(threshold=0.3), experience_momentum=m, experience="synapse"
+    )
+    by_hand.set_parameters(conv)
+    params = (conv.lin.weight, conv.bias, by_hand.relative())
+    perm = torch.randperm(edge_index.shape[1], generator=torch.Generator().manual_seed(3))
+    x = by_hand.node_spikes(seed=0)
+    conv(x, edge_index[:, perm], weight[perm])  # names the synapses, fills their experience
+    ref = by_hand.spiking_gcn(x, edges, weights, *params, None)
+    trained = {s: (1 - m) * ref.prior[s] + m * ref.mean_intensity[s] for s in ref.synapses}
+    assert len({round(e, 6) for e in trained.values()}) >= 10  # 13 synapses: a mix-up shows
+    x = by_hand.node_spikes(seed=1)
+    ref = by_hand.spiking_gcn(x, edges, weights, *params, trained)
+    assert ref.margin > 1e-4 and 0.1 < float(ref.spikes.mean()) < 0.9
+    moved = {s: (1 - m) * trained[s] + m * ref.mean_intensity[s] for s in ref.synapses}
+    for name, (adj, w) in by_hand.graph_forms(edge_index, weight, 5).items():
+        layer = copy.deepcopy(conv).eval()
+        current = layer.synaptic_current(x, adj, w).double()
+        torch.testing.assert_close(current, ref.current, atol=1e-5, rtol=0, msg=name)
+        assert torch.equal(layer(x, adj, w).double(), ref.spikes), name
+        assert experience_by_synapse(layer)[""] == pytest.approx(trained, abs=1e-6), name
+        assert torch.equal(layer.train()(x, adj, w).double(), ref.spikes), name
+        assert experience_by_synapse(layer)[""] == pytest.approx(moved, abs=1e-6), name
 
 
 def test_the_helper_catches_experience_bound_to_edge_positions(monkeypatch):

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 import pytest
 import torch
 
@@ -5,10 +7,10 @@ from spikegraph import LIF, SpikingASConv
 from spikegraph.neurons import Rectangular, lif_step
 from spikegraph.synapse import Homeostatic, Tent
 from spikegraph.testing import (
-    assert_adjacency_formats_agree,
     assert_permutation_equivariant,
     assert_reset_restores,
     assert_spikes,
+    experience_by_synapse,
 )
 from spikegraph.utils.graph import HAS_TORCH_SCATTER
 
@@ -32,10 +34,27 @@ def test_real_valued_input_and_single_step():
     assert_spikes(out)
 
 
-@pytest.mark.parametrize("scaling", ["tent", "homeostatic", None])
-def test_edge_index_and_sparse_adjacency_agree(scaling):
-    conv = SpikingASConv(3, 8, scaling=scaling, neuron=LIF(threshold=0.2)).eval()
-    assert_adjacency_formats_agree(conv, spike_input(), EDGES)
+@pytest.mark.parametrize("scaling", ["relative", "homeostatic", None])
+def test_output_is_the_documented_equation_in_any_column_order_and_format(scaling, by_hand):
+    """A fresh layer in eval mode against the dense by-hand reference (tests/nn/conftest.py):
+    GCN-normalised weighted adjacency, per-edge scale from the coincidence drive, LIF."""
+    edges, weights, edge_index, weight = by_hand.weighted_graph()
+    x = by_hand.node_spikes()
+    conv = SpikingASConv(
+        6, 4, scaling=scaling, neuron=LIF(threshold=0.3), experience="synapse"
+    ).eval()
+    by_hand.set_parameters(conv)
+    # a relative shape reads a synapse seen for the first time against its mean drive; the
+    # absolute ones start every trace from experience_init = 0
+    experience = None if scaling == "relative" else defaultdict(float)
+    f = {"relative": by_hand.relative(), "homeostatic": by_hand.homeostatic(), None: None}
+    ref = by_hand.spiking_gcn(x, edges, weights, conv.lin.weight, conv.bias, f[scaling], experience)
+    assert ref.margin > 1e-4  # no membrane within float noise of the threshold
+    assert 0.1 < float(ref.spikes.mean()) < 0.9  # spikes that can be wrong either way
+    for name, (adj, w) in by_hand.graph_forms(edge_index, weight, 5).items():
+        current = conv.synaptic_current(x, adj, w).double()
+        torch.testing.assert_close(current, ref.current, atol=1e-5, rtol=0, msg=name)
+        assert torch.equal(conv(x, adj, w).double(), ref.spikes), name
 
 
 def test_edge_weight_matches_sparse_values_and_unit_weights_match_none():
@@ -136,26 +155,49 @@ def test_weight_gradient_through_the_neuron_uses_the_surrogate_window():
     torch.testing.assert_close(conv.lin.weight.grad, (2 * window * inputs).view(1, 2))
 
 
-def test_scaling_changes_the_current():
+def test_scaling_multiplies_every_edge_by_the_documented_factor():
+    """All nodes fully active: every edge has coincidence 1 and, from experience 0, the same
+    scale f(x(t-1)) at step t, so the scaled current is the unscaled one times it."""
     x = torch.ones(6, 4, 3)
     on = SpikingASConv(3, 2, scaling="homeostatic").eval()
     off = SpikingASConv(3, 2, scaling=None).eval()
     off.load_state_dict(on.state_dict(), strict=False)  # same weights
-    assert not torch.allclose(on.synaptic_current(x, EDGES), off.synaptic_current(x, EDGES))
+    with torch.no_grad():
+        on.bias.fill_(0.25)
+        off.bias.fill_(0.25)
+    factors, carried, count = [], 0.0, 1.0  # the running count from the prior e = 0
+    for _ in range(6):
+        f = min(2.0, max(0.25, 1 + 2.0 * (0.1 - carried / count)))  # Homeostatic by hand
+        factors.append(f)
+        carried, count = carried + min(1.0, 1.0 * f), count + 1.0
+    assert factors[:3] == pytest.approx([1.2, 0.25, 1 + 2 * (0.1 - 1.25 / 3)])
+    expected = torch.tensor(factors)[:, None, None] * (off.synaptic_current(x, EDGES) - 0.25)
+    torch.testing.assert_close(on.synaptic_current(x, EDGES) - 0.25, expected)
 
 
-def test_experience_round_trips_and_is_frozen_in_eval():
-    conv = SpikingASConv(3, 4, experience="synapse")
-    conv(spike_input(), EDGES)
-    assert conv.scaling.num_synapses == EDGES.shape[1] + 4  # edges + self-loops
-    trained = conv.scaling.experience.clone()
-    assert trained.abs().sum() > 0
+def test_experience_is_the_documented_average_after_training_calls_and_frozen_in_eval(by_hand):
+    """e <- (1 - m) e + m mean_t x_e(t) per synapse; a synapse seen for the first time starts
+    from its mean coincidence (relative shape, class and SynapticScaling docstrings)."""
+    edges, weights, edge_index, weight = by_hand.weighted_graph()
+    conv = SpikingASConv(6, 4, experience_momentum=0.25, experience="synapse")
+    f = by_hand.relative()
+    experience = None
+    for seed in (0, 1):  # the first call fills the experience in, the second one moves it
+        x = by_hand.node_spikes(seed=seed)
+        conv(x, edge_index, weight)
+        ref = by_hand.spiking_gcn(x, edges, weights, conv.lin.weight, conv.bias, f, experience)
+        experience = {s: 0.75 * ref.prior[s] + 0.25 * ref.mean_intensity[s] for s in ref.prior}
+        got = experience_by_synapse(conv)[""]
+        assert got.keys() == experience.keys()
+        assert got == pytest.approx(experience, abs=1e-6)
+    assert len(set(experience.values())) >= 10  # 13 synapses: a mix-up shows
+    trained = dict(got)
     conv.eval()
-    conv(spike_input(), EDGES)
-    assert torch.equal(conv.scaling.experience, trained)
-    clone = SpikingASConv(3, 4, experience="synapse")
+    conv(by_hand.node_spikes(seed=2), edge_index, weight)
+    assert experience_by_synapse(conv)[""] == trained
+    clone = SpikingASConv(6, 4, experience="synapse")
     clone.load_state_dict(conv.state_dict())
-    assert torch.equal(clone.scaling.experience, trained)
+    assert experience_by_synapse(clone)[""] == trained
 
 
 def test_another_graph_with_old_experience_is_an_error():

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -62,11 +64,34 @@ def test_settle_measures_the_experience_without_dropout():
     assert moves[0] > moves[1] > moves[2] > 0
 
 
-def test_settle_steps_the_rate_gain_on_eval_spikes():
+@pytest.mark.parametrize(("target", "threshold"), [(0.05, 0.2), (0.2, 0.5)])
+def test_settle_steps_the_rate_gain_by_the_documented_controller(target, threshold):
+    """Each eval-mode pass moves log G by eta (log r* - log max(r, eps r*)) with r the pass's
+    rate (eta = 1/2, eps = 0.1, G within [1/16, 16]: rate.py): a layer above its target is
+    turned down, one below it up, and the rate approaches the target."""
     data = homophilous_graph(120, 3, 24, binary=True)
-    model = SpikingGNN(24, 32, 3, T=6, dropout=0.5, threshold=0.5, target_rate=0.05)
-    gain = model.convs[0].rate.log_gain.clone()
+    model = SpikingGNN(24, 32, 3, T=6, dropout=0.5, threshold=threshold, target_rate=target)
+    controlled = [conv for conv in model.convs if conv.rate is not None]
+    assert controlled
+    rates = {conv: [] for conv in controlled}
+    for conv in controlled:
+        conv.register_forward_hook(lambda mod, args, out: rates[mod].append(float(out.mean())))
+    before = [float(conv.rate.log_gain) for conv in controlled]
     settle(model, data.x, data.edge_index, passes=3)
-    assert not torch.equal(model.convs[0].rate.log_gain, gain)
+    for conv, log_gain in zip(controlled, before, strict=True):
+        for r in rates[conv]:
+            step = 0.5 * (math.log(target) - math.log(max(r, 0.1 * target)))
+            log_gain = min(math.log(16), max(-math.log(16), log_gain + step))
+        assert float(conv.rate.log_gain) == pytest.approx(log_gain, abs=1e-6)
+    first = rates[controlled[0]]
+    off = math.log(first[0] / target)  # fresh weights fire well above or well below the target
+    assert abs(off) > 0.5
+    assert math.copysign(1.0, float(controlled[0].rate.log_gain)) == -math.copysign(1.0, off)
+    assert abs(math.log(first[-1] / target)) < 0.5 * abs(off)
+
+
+def test_settle_needs_at_least_one_pass():
+    data = homophilous_graph(20, 3, 24, binary=True)
+    model = SpikingGNN(24, 32, 3, T=6, target_rate=0.05)
     with pytest.raises(ValueError, match="passes"):
         settle(model, data.x, data.edge_index, passes=0)

@@ -36,11 +36,30 @@ def iterate_trace_map(shape, x0: float, drive: float, step: float, n: int = 400)
     return float(x)
 
 
+# The documented formulas with their default parameters (docstrings of spikegraph.synapse.shapes
+# and the table of docs/guides/method.md), written out before clipping, and their limits; a
+# relative shape reads x in units of the experience.
+DOCUMENTED = {
+    "relative": (lambda x: 1.0 + 1.0 * (1.0 - x), 0.5, 2.0),
+    "tent": (lambda x: 0.5 + 1.0 * max(0.0, 1.0 - abs(x - 0.5) / 0.5), 0.5, 1.5),
+    "homeostatic": (lambda x: 1.0 + 2.0 * (0.1 - x), 0.25, 2.0),
+    "gaussian": (lambda x: 0.5 + 1.0 * math.exp(-((x - 0.5) ** 2) / (2 * 0.25**2)), 0.5, 1.5),
+    "linear": (lambda x: 2.0 * x, 0.25, 2.0),
+}
+# the mean-field control has the relative shape's formula; only the layer pools its scale
+DOCUMENTED["mean_field"] = DOCUMENTED["relative"]
+
+
 @pytest.mark.parametrize("name", sorted(SHAPES))
-def test_shape_values_stay_within_limits(name):
-    shape = get_scaling(name)
-    f = shape(torch.linspace(0, 1, 101))
-    assert f.min() >= shape.f_min and f.max() <= shape.f_max
+def test_shape_is_its_documented_formula_clipped_to_its_limits(name):
+    formula, lo, hi = DOCUMENTED[name]
+    top = 3.0 if get_scaling(name).relative else 1.0  # up to three times the experience
+    xs = [top * i / 600 for i in range(601)]
+    expected = [min(hi, max(lo, formula(x))) for x in xs]
+    got = get_scaling(name)(torch.tensor(xs, dtype=torch.float64))
+    torch.testing.assert_close(got, torch.tensor(expected, dtype=torch.float64))
+    if name in ("relative", "mean_field", "homeostatic", "linear"):  # the clip limits bind
+        assert any(not lo <= formula(x) <= hi for x in xs)
 
 
 def test_tent_peaks_at_center_and_falls_on_both_sides():
@@ -79,17 +98,30 @@ def test_fixed_point_solves_its_equation():
 
 
 @pytest.mark.parametrize(
-    "shape,drive,step",
+    "shape,drive,step,reference,documented",
     [
-        (Tent(), 0.4, 1.0),  # a * L_f = 0.8
-        (Homeostatic(), 0.45, 1.0),  # a * alpha = 0.9
-        (Homeostatic(), 1.0, 0.5),  # non-increasing: contracts for a * alpha < 3
-        (Gaussian(), 0.35, 1.0),
-        (Linear(), 0.45, 1.0),
+        # (1 - beta) + beta a L_f with L_f = (f_max - f_min) / w = 2
+        (Tent(), 0.4, 1.0, None, 0.4 * 2.0),
+        # non-increasing: max(1 - beta, |1 - beta - beta a alpha|)
+        (Homeostatic(), 0.45, 1.0, None, 0.45 * 2.0),
+        (Homeostatic(), 1.0, 0.5, None, 0.5),  # a alpha = 2 < (2 - beta) / beta = 3
+        (Gaussian(), 0.35, 1.0, None, 0.35 / (0.25 * math.sqrt(math.e))),
+        (Linear(), 0.45, 1.0, None, 0.45 * 2.0),
+        (Relative(), 0.4, 0.5, 0.2, 0.5),  # sigma = a / e = 2: sigma alpha = 2 < 3
     ],
 )
-def test_documented_contractions_have_lipschitz_below_one(shape, drive, step):
-    assert lipschitz(shape, drive, step) < 1.0
+def test_documented_contractions_hold_on_the_measured_trace_map(
+    shape, drive, step, reference, documented
+):
+    """The steepest slope of M(x) = (1 - beta) x + beta min(1, a f(x)) on [0, 1], measured by
+    finite differences, is the documented constant and below one; lipschitz() returns it."""
+    x = torch.linspace(0, 1, 100001, dtype=torch.float64)
+    fx = shape(x / reference) if shape.relative else shape(x)
+    m = (1 - step) * x + step * (drive * fx).clamp(max=1.0)
+    measured = float((m.diff() / x.diff()).abs().max())
+    assert measured == pytest.approx(documented, rel=1e-3)
+    assert measured < 1.0
+    assert lipschitz(shape, drive, step, reference=reference) == pytest.approx(documented)
 
 
 def test_tent_does_not_contract_at_full_drive():
@@ -151,9 +183,30 @@ def test_reference_is_required_exactly_for_relative_shapes():
         lipschitz(Tent(), 0.1, reference=0.5)
 
 
+# the weakest scale of each default shape, from its documented formula: relative for x/e >= 3/2,
+# tent at x = 0 and 1, homeostatic for x >= 0.475, gaussian at x = 0 and 1 (the bump's tails at
+# two sigma), linear for x <= 1/8
+FLOORS = {
+    "relative": 0.5,
+    "tent": 0.5,
+    "homeostatic": 0.25,
+    "gaussian": 0.5 + math.exp(-2.0),
+    "linear": 0.25,
+}
+FLOORS["mean_field"] = FLOORS["relative"]
+
+
 @pytest.mark.parametrize("name", sorted(SHAPES))
 def test_no_default_shape_switches_a_synapse_off(name):
-    assert get_scaling(name).f_min > 0
+    """f_min > 0 (docs): over every intensity a synapse can reach (a relative shape reads x/e,
+    which has no upper bound) the weakest scale is the documented positive floor."""
+    shape = get_scaling(name)
+    xs = torch.linspace(0, 1, 1001, dtype=torch.float64)
+    if shape.relative:
+        xs = torch.cat([4 * xs, torch.logspace(0.7, 6, 50, dtype=torch.float64)])
+    weakest = float(shape(xs).min())
+    assert weakest == pytest.approx(FLOORS[name])
+    assert weakest > 0
 
 
 def test_get_scaling_names_none_and_errors():

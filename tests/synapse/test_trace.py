@@ -2,7 +2,9 @@ import pytest
 import torch
 
 from spikegraph.synapse import (
+    SILENT,
     Homeostatic,
+    Relative,
     SynapticScaling,
     fixed_point,
     get_scaling,
@@ -47,21 +49,78 @@ def test_constant_drive_settles_at_fixed_point():
     assert torch.allclose(x[-1], torch.full((3,), fixed_point(shape, 0.4), dtype=torch.float64))
 
 
-def test_intensity_stays_in_unit_interval():
-    drive = torch.rand(20, 7)
-    _, x = scaled_trace(drive, Homeostatic(f_max=2.0), torch.rand(7), decay=0.9)
-    assert x.min() >= 0 and x.max() <= 1
+@pytest.mark.parametrize("grad", [False, True])
+def test_intensity_is_the_weighted_mean_of_prior_and_transmitted_drive(grad):
+    """x(t) = (rho l^t e + sum_s l^(t-s) u(s)) / (rho l^t + sum_s l^(t-s)), u(s) = min(1, a(s)
+    f(x(s-1))) with the relative shape f(x) = clip(2 - (x + d) / (e + d), 1/2, 2) (trace.py):
+    a weighted mean of the prior and what was transmitted, so it lies in [0, 1]."""
+    decay, rho, prior = 0.8, 2.0, [0.05, 0.3, 0.6]
+    drive = torch.tensor(
+        [[0.0, 0.1, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.2], [0.02, 1.0, 1.0], [1.0, 0.5, 1.0]],
+        dtype=torch.float64,
+    )  # quiet steps lift f above 1, so that a strong drive then saturates: a f > 1
+    scale, x = (
+        out.detach()
+        for out in scaled_trace(
+            drive.clone().requires_grad_(grad),
+            Relative(),
+            torch.tensor(prior, dtype=torch.float64),
+            decay=decay,
+            prior_weight=rho,
+        )
+    )
+    saturated = 0
+    for k, e in enumerate(prior):
+        transmitted, previous = [], e
+        for t, a in enumerate(drive[:, k].tolist()):
+            f = min(2.0, max(0.5, 2.0 - (previous + SILENT) / (e + SILENT)))
+            assert float(scale[t, k]) == pytest.approx(f), (t, k)
+            saturated += a * f > 1.0
+            transmitted.append(min(1.0, a * f))
+            weights = [decay ** (t - s) for s in range(t + 1)]
+            carried = sum(w * u for w, u in zip(weights, transmitted, strict=True))
+            prior_t = rho * decay ** (t + 1)
+            previous = (prior_t * e + carried) / (prior_t + sum(weights))
+            assert float(x[t, k]) == pytest.approx(previous), (t, k)
+            assert 0.0 <= previous <= 1.0
+    assert saturated >= 3  # min(1, .) is exercised: the [0, 1] promise can be broken
 
 
-def test_experience_updates_in_training_only_and_round_trips():
-    s = SynapticScaling("tent", 4, experience_momentum=0.5)
-    drive = torch.ones(3, 2, 4)
+def tent_by_hand(x):
+    return 0.5 + max(0.0, 1.0 - abs(x - 0.5) / 0.5)
+
+
+def test_experience_updates_in_training_only_by_the_documented_rule_and_round_trips():
+    """After every training call e <- (1 - m) e + m mean x, the intensity averaged over the
+    steps and the batch (scaling.py); from experience_init = 0 with the tent shape by hand."""
+    m = 0.25
+    s = SynapticScaling("tent", 3, experience_momentum=m)
+    drive = torch.tensor(  # [T=3, batch=2, K=3]
+        [
+            [[1.0, 0.4, 0.0], [0.5, 0.4, 0.2]],
+            [[1.0, 0.9, 0.0], [1.0, 0.1, 0.3]],
+            [[1.0, 0.2, 0.0], [0.0, 0.6, 0.7]],
+        ]
+    )
     s.eval()
     s(drive)
-    assert torch.equal(s.experience, torch.zeros(4))
+    assert torch.equal(s.experience, torch.zeros(3))
     s.train()
-    s(drive)
-    assert s.experience.min() > 0
+    expected = [0.0, 0.0, 0.0]
+    for _ in range(2):  # the second call starts every trace from the first call's experience
+        s(drive)
+        for k, e in enumerate(expected):
+            intensities = []
+            for b in range(2):
+                carried, count, previous = e, 1.0, e  # prior_weight 1
+                for a in drive[:, b, k].tolist():
+                    carried += min(1.0, a * tent_by_hand(previous))
+                    count += 1.0
+                    previous = carried / count
+                    intensities.append(previous)
+            expected[k] = (1 - m) * e + m * sum(intensities) / len(intensities)
+        assert s.experience.tolist() == pytest.approx(expected, abs=1e-6)
+    assert len(set(expected)) == 3 and min(expected) > 0  # three synapses, each its own value
     fresh = SynapticScaling("tent")
     fresh.load_state_dict(s.state_dict())
     assert torch.equal(fresh.experience, s.experience)
