@@ -41,7 +41,9 @@ def rate(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give one in (0, 1) or none")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number; give one in (0, 1) or none"
+        ) from None
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"{value} is not in (0, 1); give one in (0, 1) or none")
     return value
@@ -67,7 +69,7 @@ def _int(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer")
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
 def scaling_name(name: str | None) -> str | None:

@@ -51,6 +51,7 @@ from spikegraph.distributed import (
 from spikegraph.models import SpikingGNN
 from spikegraph.monitor import FiringMonitor
 from spikegraph.tasks.node_classification import Config, RunResult, build_model, runs_report
+from spikegraph.utils.paths import portable_path
 
 __all__ = [
     "global_gcn_graph",
@@ -379,7 +380,7 @@ def run_minibatch_experiment(
         "world_size": ctx.world_size,
         "train_time_s": done["train_s"],
         "train_seeds_per_s": [seeds_per_run / t if t > 0 else None for t in done["train_s"]],
-        "checkpoint": None if checkpoint is None else str(checkpoint),
+        "checkpoint": portable_path(checkpoint),
         "resumed_from": resumed_from,
     }
     return report

@@ -39,6 +39,7 @@ from spikegraph.events.training import FrameSet, load_frames
 from spikegraph.models import SpikingMLP
 from spikegraph.tasks.nmnist_training import split_validation
 from spikegraph.tasks.node_classification import machine_info
+from spikegraph.utils.paths import portable_fields
 
 __all__ = [
     "Config",
@@ -215,7 +216,7 @@ def run_experiment(
     data = load_data(cfg, progress)
     perms = make_permutations(cfg.tasks, data["sim_train"].frames[0, 0].numel(), cfg.seed)
     report: dict[str, Any] = {
-        "config": asdict(cfg),
+        "config": portable_fields(asdict(cfg), ("sim_root", "real_root", "frame_cache")),
         "sizes": {k: len(v) for k, v in data.items()},
         "runs": [],
         "machine": machine_info(),

@@ -31,6 +31,7 @@ from spikegraph.tasks.nmnist_training import (
     load_splits,
 )
 from spikegraph.tasks.node_classification import machine_info
+from spikegraph.utils.paths import portable_fields
 
 __all__ = ["Config", "run_experiment", "summarize", "mean_curve", "plot", "main"]
 
@@ -125,10 +126,10 @@ def run_experiment(
     start = time.perf_counter()
     data = load_data(cfg, progress)
     report: dict[str, Any] = {
-        "config": asdict(cfg),
+        "config": report_config(cfg),
         "sizes": {k: len(v) for k, v in data.items()},
         "levels": {name: LEVELS[name][: cfg.levels] for name in cfg.perturbations},
-        "runs": _saved_runs(out_json, asdict(cfg)) if resume else [],
+        "runs": _saved_runs(out_json, report_config(cfg)) if resume else [],
         "machine": machine_info(),
     }
     done = {(r["model"], r["seed"]) for r in report["runs"]}
@@ -149,6 +150,14 @@ def run_experiment(
     report["wall_time_s"] = time.perf_counter() - start
     report["summary"] = summarize(report)
     return report
+
+
+PATH_FIELDS = ("sim_root", "real_root", "checkpoint_dir", "frame_cache")
+
+
+def report_config(cfg: Config) -> dict[str, Any]:
+    """``cfg`` as the report keeps it: its folders relative to the working directory."""
+    return portable_fields(asdict(cfg), PATH_FIELDS)
 
 
 _RUN_ONLY = ("checkpoint_dir", "frame_cache", "threads")  # may differ between resumed runs

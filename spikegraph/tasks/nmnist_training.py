@@ -33,6 +33,7 @@ from spikegraph.events.training import FrameSet, evaluate, load_frames, train_ep
 from spikegraph.models import SpikingMLP
 from spikegraph.models.spiking_mlp import READOUTS
 from spikegraph.tasks.node_classification import machine_info
+from spikegraph.utils.paths import portable_command, portable_path
 
 __all__ = [
     "ModelConfig",
@@ -271,7 +272,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )  # fmt: skip
     report: dict[str, Any] = {
         "config": asdict(cfg),
-        "command": "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]),
+        "command": "python " + portable_command([sys.argv[0], *(argv or sys.argv[1:])]),
         "sizes": {k: len(v) for k, v in data.items()},
         "runs": [],
         "machine": machine_info(),
@@ -292,7 +293,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 on_epoch=lambda h, run=run: (run.update(history=h), save()),
             )  # fmt: skip
             run["clean_acc"] = {k: evaluate(model, v) for k, v in data.items() if k != "sim_train"}
-            run["checkpoint"] = str(ckpt) if ckpt else None
+            run["checkpoint"] = portable_path(ckpt)
             save()
             print(f"{name} seed {seed}: " + ", ".join(
                 f"{k} {100 * v:.2f} %" for k, v in run["clean_acc"].items()), flush=True)  # fmt: skip

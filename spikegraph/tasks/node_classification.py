@@ -566,8 +566,6 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
     return Config(**fields_), args
 
 
-
-
 def main(argv: list[str] | None = None, dataset: str = "Cora") -> dict:
     """Command-line entry point shared by ``examples/cora.py`` and ``examples/citeseer.py``."""
     from spikegraph.datasets import load_planetoid

@@ -20,6 +20,7 @@ from spikegraph.tasks.firing_callback.figures import (
     plot_sparse_coding,
 )
 from spikegraph.tasks.node_classification import machine_info
+from spikegraph.utils.paths import portable_command
 
 __all__ = ["main", "parse_args", "write_results", "format_summary"]
 
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ds = load_planetoid(s.dataset, root=args.root)
     results = run(s, ds[0], ds.num_classes, progress=not args.no_progress)
     words = sys.argv[1:] if argv is None else argv
-    command = "python examples/firing_callback.py " + " ".join(words)
+    command = "python examples/firing_callback.py " + portable_command(words)
     summary = write_results(results, s, args.out, {"command": command.strip()})
     print(format_summary(summary))
     print(f"results written to {args.out}/")
