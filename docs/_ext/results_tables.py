@@ -42,8 +42,6 @@ WRITERS = {
     "results/nmnist_robustness_v2": (
         "python examples/nmnist_robustness.py --checkpoint-dir ... --seeds 0 1 2 --out ..."
     ),
-    "results/nmnist_robustness": "python examples/nmnist_robustness.py",
-    "results/nmnist_robustness_12ep": "python examples/nmnist_robustness.py --epochs 12 --out ...",
     "results/nmnist_continual/study": "bash results/nmnist_continual/run_study.sh",
     "results/nmnist_training": "python examples/nmnist_train.py (results/nmnist_training/README.md)",
     "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
@@ -429,11 +427,7 @@ def firing_robustness() -> Table:
 # --- N-MNIST robustness ----------------------------------------------------------------------------
 
 NR_V2 = "results/nmnist_robustness_v2/nmnist_robustness.json"
-NR_RUNS = {
-    NR_V2: "full-data recipe, 3 seeds",
-    "results/nmnist_robustness/nmnist_robustness.json": "5 epochs",
-    "results/nmnist_robustness_12ep/nmnist_robustness.json": "12 epochs",
-}
+NR_RUNS = {NR_V2: "full-data recipe, 3 seeds"}
 SET_NAMES = {"sim_test": "simulated", "real_test": "real"}
 
 
