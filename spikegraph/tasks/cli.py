@@ -27,8 +27,9 @@ DEFAULT_SCALING = "relative"
 """The scaling shape of every entry point (``--scaling``)."""
 
 DEFAULT_TARGET_RATE = 0.1
-"""The expected firing rate of the node-classification entry points (``--target-rate``); the
-models themselves (:class:`~spikegraph.models.SpikingGNN`) fire freely unless given one."""
+"""The expected firing rate of the node-classification command lines (``--target-rate``); the
+model (:class:`~spikegraph.models.SpikingGNN`) and the pipelines' config
+(:class:`~spikegraph.tasks.node_classification.Config`) fire freely unless given one."""
 
 SCALING_CHOICES = [*SHAPES, "none"]
 SURROGATE_CHOICES = list(SURROGATES)

@@ -64,7 +64,7 @@ class Config:
     dropout: float = 0.5
     dropout_mask: str = "sequence"  # SNN hidden layers: one mask per sequence, or "step"
     scaling: str | None = "relative"
-    target_rate: float | None = None
+    target_rate: float | None = None  # free, as SpikingGNN; the command line's default is 0.1
     threshold: float = 0.5
     decay: float = 0.9
     surrogate: str = "atan"
