@@ -245,7 +245,7 @@ def rate_study() -> Table:
 DATASET_NAMES = {"cora": "Cora", "citeseer": "CiteSeer"}
 # The runs of the examples' default command (``--runs 10``), per dataset that has one.
 DEFAULT_RUN = "results/node_classification/{}_default.json"
-DEFAULT_RUNS = ["cora"]
+DEFAULT_RUNS = ["cora", "citeseer"]
 
 
 def node_default() -> Table:
