@@ -336,8 +336,10 @@ def main() -> None:
         print(f"running {variant} ...", flush=True)
         results.append(run_child(args, variant))
         print(json.dumps(results[-1]), flush=True)
+    from spikegraph.utils.paths import portable_command  # the parent never imports torch
+
     report = {
-        "command": "python benchmarks/arxiv_scale.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/arxiv_scale.py " + portable_command(sys.argv[1:]),
         "graph": results[0]["graph"],
         "directed_edges": args.edges,
         "threads": args.threads,

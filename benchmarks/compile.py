@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from spikegraph.utils.paths import portable_path
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -176,7 +178,7 @@ def main() -> None:
     }
     cmd = "python benchmarks/compile.py"
     if args.json != RESULTS / "compile.json":
-        cmd += f" --json {args.json}"
+        cmd += f" --json {portable_path(args.json)}"
     for flag in ("T", "dropout", "repeats", "threads"):
         if getattr(args, flag) != p.get_default(flag):
             cmd += f" --{flag} {getattr(args, flag)}"

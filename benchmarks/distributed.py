@@ -304,8 +304,10 @@ def main() -> None:
         print(f"running {procs} process(es) x {batch_size} seeds ...", flush=True)
         variants.append(run_variant(args, procs, batch_size))
         print(json.dumps(variants[-1]), flush=True)
+    from spikegraph.utils.paths import portable_command  # the parent never imports torch
+
     report = {
-        "command": "python benchmarks/distributed.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/distributed.py " + portable_command(sys.argv[1:]),
         "size": size,
         "variants": variants,
         "ratio_wall": variants[1]["seeds_per_s"] / variants[0]["seeds_per_s"],

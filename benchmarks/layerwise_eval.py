@@ -35,6 +35,8 @@ from pathlib import Path
 
 import torch
 
+from spikegraph.utils.paths import portable_path
+
 RESULTS = Path(__file__).resolve().parent / "results"
 ARXIV = {"num_nodes": 169_343, "num_edges": 1_166_243, "num_features": 128, "num_classes": 40}
 
@@ -210,7 +212,7 @@ def main() -> None:
     if args.eval_batch != p.get_default("eval_batch"):
         cmd += f" --eval-batch {args.eval_batch}"
     if args.json != RESULTS / "layerwise_eval.json":
-        cmd += f" --json {args.json}"
+        cmd += f" --json {portable_path(args.json)}"
     report["command"] = cmd
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")

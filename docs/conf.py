@@ -60,7 +60,7 @@ napoleon_custom_sections = ["Shapes"]  # a rubric over the docstring's own bulle
 _EXTERNAL = (
     "torch|torch_geometric|torch_sparse|torch_scatter|numpy|scipy|ogb|matplotlib|tqdm"
     "|pathlib|os|collections|argparse|typing|typing_extensions|dataclasses|json|random"
-    "|Tensor|Module|nn\\.Module|SparseTensor"  # bare names from type hints of those packages
+    "|Tensor|Module|nn\\.Module|SparseTensor|Data"  # bare names from type hints of those packages
 )
 nitpicky = True
 nitpick_ignore_regex = [(r"py:.*", rf"({_EXTERNAL})(\..*)?")]

@@ -1,6 +1,6 @@
 """Node classification on CiteSeer; the same flags as ``examples/cora.py``.
 
-python examples/citeseer.py --runs 10 --json results/node_classification/citeseer_snn_relative.json
+python examples/citeseer.py --runs 10 --json results/node_classification/citeseer_default.json
 """
 
 from spikegraph.tasks.node_classification import main

@@ -1,4 +1,4 @@
-"""Firing-rate callback, fixed point, sparse coding and robustness on Cora (AS-SNN, issue #4).
+"""Firing-rate callback, fixed point, sparse coding and robustness on Cora (AS-SNN).
 
 Trains a spiking GNN with the default synaptic scaling (the ``relative`` shape, no per-dataset
 tuning) and its twin without scaling, then disturbs the input at test time and writes JSON

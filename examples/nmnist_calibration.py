@@ -121,7 +121,7 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nmnist-root", type=Path, default=DEFAULT_DATA / "NMNIST")
     parser.add_argument("--mnist-root", type=Path, default=DEFAULT_DATA / "MNIST" / "raw")
@@ -129,7 +129,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the full result here")
     parser.add_argument("--markdown", type=Path, help="write the table here (default: stdout)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if not 1 <= args.n <= 1000:
+        parser.error(f"--n {args.n}: compare 1 to 1000 real recordings (N-MNIST's Train/ pairs)")
+    if not (args.nmnist_root / "Train").is_dir():
+        parser.error(f"--nmnist-root {args.nmnist_root} has no Train/: give the N-MNIST folder")
+    if not args.mnist_root.is_dir():
+        parser.error(f"--mnist-root {args.mnist_root} is not a folder: give MNIST's idx folder")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     result = report(paired_recordings(args.nmnist_root, args.mnist_root, args.n, args.seed))
     table = markdown(result)
     if args.json:

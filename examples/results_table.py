@@ -11,6 +11,8 @@ from pathlib import Path
 def row(report: dict) -> str:
     cfg = report["config"]
     name = "GCN (ANN)" if cfg["model"] == "gcn" else f"SNN, scaling={cfg['scaling']}"
+    if cfg["model"] != "gcn" and cfg.get("target_rate") is not None:
+        name += f", target rate {cfg['target_rate']:g}"
     if cfg.get("first_layer_lr_scale", 1.0) != 1.0:
         name += f", first-layer lr ×{cfg['first_layer_lr_scale']:g}"
     acc = f"{100 * report['test_acc_mean']:.2f} ± {100 * report['test_acc_std']:.2f}"
@@ -25,10 +27,13 @@ def row(report: dict) -> str:
     return f"| {cfg['dataset']} | {name} | {cfg['T'] if cfg['model'] == 'snn' else '–'} | {acc} | {runs} | {firing} | {ops} | {energy} | {epoch_ms} |"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", type=Path)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    missing = [str(p) for p in args.reports if not p.is_file()]
+    if missing:
+        parser.error(f"no such report: {', '.join(missing)}")
     print(
         "| dataset | model | T | test acc. % (mean ± std) | seeds | firing rate | ops per forward | energy µJ | ms / epoch |"
     )

@@ -20,7 +20,6 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch_geometric.data import Data
-from torch_geometric.loader import NeighborLoader
 from torch_geometric.utils import to_undirected
 
 from spikegraph.distributed import (
@@ -31,6 +30,7 @@ from spikegraph.distributed import (
     sync_experience,
     wrap_model,
 )
+from spikegraph.loader import neighbor_loader
 from spikegraph.models import SpikingGNN
 from spikegraph.nn import ASLinear
 from spikegraph.synapse import TargetRate
@@ -61,7 +61,7 @@ def hub_graph() -> Data:
 
 
 def one_batch(data: Data, seeds: list[int]) -> Data:
-    loader = NeighborLoader(
+    loader = neighbor_loader(
         data, num_neighbors=[-1, -1], input_nodes=torch.tensor(seeds), batch_size=len(seeds)
     )
     return next(iter(loader))

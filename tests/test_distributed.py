@@ -11,14 +11,12 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch_geometric.typing
 
 from spikegraph.distributed import DistContext, ExperienceSync, init_distributed
 from spikegraph.synapse import SynapticScaling
 
 WORKER = Path(__file__).resolve().parent / "dist_worker.py"
 REPO = Path(__file__).resolve().parents[1]
-HAS_SAMPLER = torch_geometric.typing.WITH_PYG_LIB or torch_geometric.typing.WITH_TORCH_SPARSE
 
 
 def free_port() -> int:
@@ -44,8 +42,6 @@ def rank_env(rank: int, world_size: int, port: int) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory) -> list[dict]:
     """Every scenario of the worker, run once by two processes; what each rank saved."""
-    if not HAS_SAMPLER:
-        pytest.skip("NeighborLoader needs pyg-lib or torch-sparse")
     out = tmp_path_factory.mktemp("ranks")
     port = free_port()
     procs = [

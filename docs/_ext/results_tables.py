@@ -42,8 +42,6 @@ WRITERS = {
     "results/nmnist_robustness_v2": (
         "python examples/nmnist_robustness.py --checkpoint-dir ... --seeds 0 1 2 --out ..."
     ),
-    "results/nmnist_robustness": "python examples/nmnist_robustness.py",
-    "results/nmnist_robustness_12ep": "python examples/nmnist_robustness.py --epochs 12 --out ...",
     "results/nmnist_continual/study": "bash results/nmnist_continual/run_study.sh",
     "results/nmnist_training": "python examples/nmnist_train.py (results/nmnist_training/README.md)",
     "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
@@ -208,7 +206,7 @@ RATE_STUDY_DONE = {
 
 
 def rate_study() -> Table:
-    """Issue 14's study, 10 seeds per setting: an expected firing rate set in the synapses
+    """The expected-firing-rate study, 10 seeds per setting: an expected firing rate set in the synapses
     (``--target-rate``) against scaling off and a rate penalty in the loss, with the GCN."""
     rows, sources = [], []
     for dataset, settings in RATE_STUDY_DONE.items():
@@ -245,6 +243,36 @@ def rate_study() -> Table:
 
 
 DATASET_NAMES = {"cora": "Cora", "citeseer": "CiteSeer"}
+# The runs of the examples' default command (``--runs 10``), per dataset that has one.
+DEFAULT_RUN = "results/node_classification/{}_default.json"
+DEFAULT_RUNS = ["cora", "citeseer"]
+
+
+def node_default() -> Table:
+    """The examples' default command (target rate 0.1), 10 seeds, against free firing
+    (``--target-rate none``, the rate study's ``free`` setting) where that has been run."""
+    rows, sources = [], []
+    for dataset in DEFAULT_RUNS:
+        runs = [("default (target rate 0.1)", DEFAULT_RUN.format(dataset))]
+        if "free" in RATE_STUDY_DONE[dataset]:
+            runs.append(("--target-rate none", RATE_STUDY.format(dataset, "free")))
+        for label, relpath in runs:
+            report = load(relpath)
+            sources.append(REPO / relpath)
+            rows.append(
+                [
+                    DATASET_NAMES[dataset],
+                    label,
+                    f"{_pct(report['test_acc_mean'], 2)} ± {_pct(report['test_acc_std'], 2)}",
+                    f"{report['firing_rate_mean']:.3f}",
+                    _pct(report["silent_fraction_mean"]),
+                    f"{report['energy_uj']:.1f}",
+                ]
+            )
+    header = ["dataset", "command", "test acc. %", "hidden firing rate", "silent %", "energy µJ"]
+    return Table(header, rows, sources, "llrrrr")
+
+
 SCREEN = "results/node_classification/protocol_screen/{}_{}_{}.json"
 SCREEN_OPTIONS = {
     "default": "defaults",
@@ -259,7 +287,7 @@ SCREEN_OPTIONS = {
 
 
 def protocol_screen() -> Table:
-    """Issue 14's protocol screen: each option's validation accuracy (3 seeds), SNN (target
+    """The protocol screen: each option's validation accuracy (3 seeds), SNN (target
     rate 0.1) and GCN alike; the test accuracy is shown but was not used to choose."""
     rows, sources = [], []
     for dataset in DATASET_NAMES:
@@ -308,7 +336,7 @@ def _final_reports(dataset: str) -> dict[str, tuple[str, dict]] | None:
 
 
 def protocol_final() -> Table:
-    """Issue 14's final runs: 10 seeds, each model with its validation-chosen options."""
+    """The protocol's final runs: 10 seeds, each model with its validation-chosen options."""
     rows, sources = [], []
     for dataset in DATASET_NAMES:
         for model, (relpath, report) in (_final_reports(dataset) or {}).items():
@@ -429,11 +457,7 @@ def firing_robustness() -> Table:
 # --- N-MNIST robustness ----------------------------------------------------------------------------
 
 NR_V2 = "results/nmnist_robustness_v2/nmnist_robustness.json"
-NR_RUNS = {
-    NR_V2: "full-data recipe, 3 seeds",
-    "results/nmnist_robustness/nmnist_robustness.json": "5 epochs",
-    "results/nmnist_robustness_12ep/nmnist_robustness.json": "12 epochs",
-}
+NR_RUNS = {NR_V2: "full-data recipe, 3 seeds"}
 SET_NAMES = {"sim_test": "simulated", "real_test": "real"}
 
 
@@ -532,7 +556,7 @@ NT_FILES = [
 
 
 def nmnist_training() -> Table:
-    """Clean accuracy of both N-MNIST models after the full-data recipe (issue 17)."""
+    """Clean accuracy of both N-MNIST models after the full-data recipe."""
     rows = []
     for relpath in NT_FILES:
         for run in _get(load(relpath), relpath, "runs"):
@@ -759,8 +783,8 @@ def performance_edges() -> Table:
 
 
 COMPARE_FILES = {
-    "benchmarks/results/compare_cora.json": "per-edge synapse (issue 13)",
-    "benchmarks/results/compare_arxiv.json": "per-edge synapse (issue 13)",
+    "benchmarks/results/compare_cora.json": "per-edge synapse",
+    "benchmarks/results/compare_arxiv.json": "per-edge synapse",
     "benchmarks/results/compare_propagate_cora.json": "aggregation through propagate()",
     "benchmarks/results/compare_propagate_arxiv.json": "aggregation through propagate()",
 }
@@ -807,9 +831,12 @@ def summary() -> Table:
     rows = []
     for dataset, label in (("cora", "Cora"), ("citeseer", "CiteSeer")):
         scaled, none, gcn = (node(dataset, s) for s in ("target01", "none", "gcn"))
+        if dataset in DEFAULT_RUNS:  # the same settings, run by the default command
+            scaled = load(DEFAULT_RUN.format(dataset))
         rows.append(
             [
-                f"{label}: test accuracy %, 10 seeds, T = {scaled['config']['T']}, target rate 0.1",
+                f"{label}: test accuracy %, 10 seeds, T = {scaled['config']['T']}, target rate 0.1 "
+                f"(`python examples/{dataset}.py`)",
                 acc(scaled),
                 acc(none),
                 f"GCN {acc(gcn)}",
@@ -831,13 +858,17 @@ def summary() -> Table:
                 f"[node classification]({guide.format('node_classification')})",
             ]
         )
-    scaled, none = node("cora", "target01"), node("cora", "none")
+    scaled, none, free = (
+        load(DEFAULT_RUN.format("cora")),
+        node("cora", "none"),
+        node("cora", "free"),
+    )
     rows.append(
         [
-            "Cora: hidden firing rate (target 0.1 / free)",
+            "Cora: hidden firing rate (default target 0.1 / free)",
             f"{scaled['firing_rate_mean']:.3f}",
             f"{none['firing_rate_mean']:.3f}",
-            "–",
+            f"scaling, `--target-rate none`: {free['firing_rate_mean']:.3f}",
             f"[node classification]({guide.format('node_classification')})",
         ]
     )
@@ -914,6 +945,7 @@ TABLES: dict[str, Callable[[], Table]] = {
     "node_classification": node_classification,
     "node_scale": node_scale,
     "rate_study": rate_study,
+    "node_default": node_default,
     "protocol_screen": protocol_screen,
     "protocol_final": protocol_final,
     "nmnist_training": nmnist_training,

@@ -1,9 +1,9 @@
 #!/bin/bash
-# The controls of issue 13, 10 seeds each: bash results/node_classification/run_controls.sh cora|citeseer
+# The controls of the per-edge synapse, free firing, 10 seeds each: bash results/node_classification/run_controls.sh cora|citeseer
 cd "$(dirname "$0")/../.." && . .venv/bin/activate
 export OMP_NUM_THREADS=1
 d=$1
-for v in "relative:--scaling relative" "none:--scaling none" "none_lr051:--scaling none --first-layer-lr-scale 0.51"; do
+for v in "relative:--scaling relative --target-rate none" "none:--scaling none --target-rate none" "none_lr051:--scaling none --target-rate none --first-layer-lr-scale 0.51"; do
   name=${v%%:*}; args=${v#*:}
   out=results/node_classification/${d}_snn_${name}.json
   [ -f $out ] && continue

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 14's final runs, 10 seeds (0-9), each model with the protocol options that won on
+# The protocol's final runs, 10 seeds (0-9), each model with the protocol options that won on
 # validation in the screen (run_protocol_screen.sh; results/node_classification/protocol_screen/),
 # and the SNN once more with scaling off under the SNN's options (resumable):
 #   bash results/node_classification/run_protocol_final.sh cora|citeseer

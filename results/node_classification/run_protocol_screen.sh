@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 14's protocol screen: options chosen on VALIDATION accuracy only (seeds 0-2), the same
+# The protocol screen: options chosen on VALIDATION accuracy only (seeds 0-2), the same
 # budget for the SNN (target rate 0.1) and its GCN twin (resumable: finished JSONs are kept).
 # Stage 1 tries one option at a time; stage 2 (rownorm_*) combines the stage-1 winner on Cora
 # (row-normalised features, best for both models) with the others. An optional list of option

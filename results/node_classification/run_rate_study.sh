@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 14's study, 10 seeds per setting (resumable: a finished setting's JSON is kept):
+# The expected-firing-rate study, 10 seeds per setting (resumable: a finished setting's JSON is kept):
 #   bash results/node_classification/run_rate_study.sh cora|citeseer
 # The penalty weight was tuned on validation seed 100 to bring the firing rate to 0.1
 # (Cora 300 -> 0.103; CiteSeer see the log), the same seed budget as the target-rate runs.
@@ -10,12 +10,12 @@ case $d in cora) penalty=300 ;; citeseer) penalty=${CITESEER_PENALTY:-300} ;; *)
 mkdir -p results/node_classification/rate_study results/node_classification/logs
 for v in \
   "target01:--target-rate 0.1" \
-  "none:--scaling none" \
-  "none_penalty:--scaling none --rate-penalty $penalty --penalty-target 0.1" \
+  "none:--scaling none --target-rate none" \
+  "none_penalty:--scaling none --target-rate none --rate-penalty $penalty --penalty-target 0.1" \
   "gcn:--model gcn" \
   "target005:--target-rate 0.05" \
   "target02:--target-rate 0.2" \
-  "free:" \
+  "free:--target-rate none" \
   "none_target01:--scaling none --target-rate 0.1"; do
   name=${v%%:*}; args=${v#*:}
   out=results/node_classification/rate_study/${d}_${name}.json

@@ -45,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spikegraph.utils.paths import portable_path
+
 __all__ = ["ARXIV_SHAPE", "write_arxiv_like", "split_sizes", "edge_homophily", "main"]
 
 #: ogbn-arxiv's counts, the generator's defaults.
@@ -159,7 +161,7 @@ def write_arxiv_like(
     (out / "generator.json").write_text(json.dumps(params, indent=1) + "\n")
     _write_sums(out)
     return {
-        "out_dir": str(out),
+        "out_dir": portable_path(out),
         "num_nodes": num_nodes,
         "num_edges": int(edges.shape[1]),
         "num_features": num_features,

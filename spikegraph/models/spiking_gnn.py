@@ -48,7 +48,11 @@ class SpikingGNN(nn.Module):
         readout: ``"membrane"`` or ``"rate"``.
         rate_scale: logits per unit firing rate for ``readout="rate"``.
         target_rate: expected firing rate of the spiking layers (one number, or one per
-            spiking layer; see :class:`~spikegraph.synapse.TargetRate`), or ``None``.
+            spiking layer; see :class:`~spikegraph.synapse.TargetRate`), or ``None``
+            (default: the layers fire freely). The model is a building block and leaves the
+            rate to its user; the node-classification examples (``examples/cora.py``,
+            ``citeseer.py``, ``ogbn_arxiv.py``) set 0.1 on their command line
+            (``--target-rate none`` to fire freely).
         **conv_kwargs: passed to every :class:`~spikegraph.nn.SpikingASConv`.
     """
 

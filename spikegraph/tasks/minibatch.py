@@ -1,5 +1,7 @@
 """Mini-batch node classification with PyG's ``NeighborLoader`` and global edge ids, in one
-process or data-parallel across several (``torchrun``, :mod:`spikegraph.distributed`).
+process or data-parallel across several (``torchrun``, :mod:`spikegraph.distributed`). Without
+``pyg-lib`` or ``torch-sparse`` the loaders sample in pure torch
+(:func:`spikegraph.loader.neighbor_loader`).
 
 The per-edge experience of :class:`~spikegraph.nn.SpikingASConv` is indexed by the sampled
 edges' global ids (``batch.e_id``), so every synapse needs one: the self-loops and the GCN
@@ -36,7 +38,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
-from torch_geometric.loader import NeighborLoader
+from torch_geometric.loader import NodeLoader
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from tqdm.auto import tqdm
 
@@ -48,9 +50,11 @@ from spikegraph.distributed import (
     unsync_experience,
     wrap_model,
 )
+from spikegraph.loader import neighbor_loader
 from spikegraph.models import SpikingGNN
 from spikegraph.monitor import FiringMonitor
 from spikegraph.tasks.node_classification import Config, RunResult, build_model, runs_report
+from spikegraph.utils.paths import portable_path
 
 __all__ = [
     "global_gcn_graph",
@@ -87,7 +91,7 @@ def build_minibatch_model(cfg: Config, data: Data, num_classes: int) -> SpikingG
     return model
 
 
-def layerwise_loader(data: Data, batch_size: int = 4096) -> NeighborLoader:
+def layerwise_loader(data: Data, batch_size: int = 4096) -> NodeLoader:
     """The loader of :meth:`SpikingGNN.inference <spikegraph.models.SpikingGNN.inference>`:
     every node once as a seed, in order, with all of its incoming edges (one hop,
     ``num_neighbors=[-1]``), their global ids ``e_id`` and weights. ``data`` is a
@@ -95,7 +99,7 @@ def layerwise_loader(data: Data, batch_size: int = 4096) -> NeighborLoader:
     graph = Data(edge_index=data.edge_index, num_nodes=data.num_nodes)
     if data.edge_weight is not None:
         graph.edge_weight = data.edge_weight
-    return NeighborLoader(graph, num_neighbors=[-1], batch_size=batch_size, shuffle=False)
+    return neighbor_loader(graph, num_neighbors=[-1], batch_size=batch_size, shuffle=False)
 
 
 def epoch_batches(
@@ -177,7 +181,7 @@ def train_minibatch_epoch(
         seeds, batch_size, rank=ctx.rank, world_size=ctx.world_size, generator=generator
     )
     offsets = np.cumsum([0] + [part.numel() for part, _ in plan]).tolist()
-    loader = NeighborLoader(
+    loader = neighbor_loader(
         data,
         num_neighbors=list(num_neighbors),
         input_nodes=torch.cat([part for part, _ in plan]),
@@ -198,7 +202,7 @@ def train_minibatch_epoch(
 
 @torch.no_grad()
 def _accuracies(
-    model: nn.Module, data: Data, loader: NeighborLoader | None = None
+    model: nn.Module, data: Data, loader: NodeLoader | None = None
 ) -> tuple[float, float]:
     """Validation and test accuracy: layer-wise over ``loader`` (:func:`layerwise_loader`), or
     one full-graph call without it."""
@@ -379,7 +383,7 @@ def run_minibatch_experiment(
         "world_size": ctx.world_size,
         "train_time_s": done["train_s"],
         "train_seeds_per_s": [seeds_per_run / t if t > 0 else None for t in done["train_s"]],
-        "checkpoint": None if checkpoint is None else str(checkpoint),
+        "checkpoint": portable_path(checkpoint),
         "resumed_from": resumed_from,
     }
     return report

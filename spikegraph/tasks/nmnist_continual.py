@@ -39,8 +39,11 @@ from spikegraph.continual import METHODS, TrainConfig, make_permutations, make_p
 from spikegraph.continual.tasks import permuted_task
 from spikegraph.events.training import FrameSet, load_frames
 from spikegraph.models import SpikingMLP
+from spikegraph.synapse import SHAPES
+from spikegraph.tasks.cli import nonnegative_int, positive_int
 from spikegraph.tasks.nmnist_training import split_validation
 from spikegraph.tasks.node_classification import machine_info
+from spikegraph.utils.paths import portable_fields
 
 __all__ = [
     "Config",
@@ -217,7 +220,7 @@ def run_experiment(
     data = load_data(cfg, progress)
     perms = make_permutations(cfg.tasks, data["sim_train"].frames[0, 0].numel(), cfg.seed)
     report: dict[str, Any] = {
-        "config": asdict(cfg),
+        "config": portable_fields(asdict(cfg), ("sim_root", "real_root", "frame_cache")),
         "sizes": {k: len(v) for k, v in data.items()},
         "runs": [],
         "machine": machine_info(),
@@ -415,20 +418,30 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
         action="store_true",
         help="small defaults: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()),
     )
-    p.add_argument("--tasks", type=int, default=None, help=f"number of tasks (default {d.tasks})")
+    p.add_argument(
+        "--tasks", type=positive_int, default=None, help=f"number of tasks (default {d.tasks})"
+    )
     p.add_argument("--methods", nargs="+", default=d.methods, choices=list(METHODS))
-    p.add_argument("--epochs", type=int, default=None, help=f"per task (default {d.epochs})")
-    p.add_argument("--train-limit", type=int, default=None, help="simulated train samples")
-    p.add_argument("--test-limit", type=int, default=None, help="simulated test samples")
-    p.add_argument("--fisher-samples", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument(
+        "--epochs", type=positive_int, default=None, help=f"per task (default {d.epochs})"
+    )
+    p.add_argument("--train-limit", type=positive_int, default=None, help="simulated train ones")
+    p.add_argument("--test-limit", type=positive_int, default=None, help="simulated test ones")
+    p.add_argument("--fisher-samples", type=positive_int, default=None)
+    p.add_argument("--batch-size", type=positive_int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer)
     p.add_argument("--reset-optimizer", action="store_true", help="fresh optimizer per task")
     p.add_argument("--ewc-lambda", type=float, default=d.ewc_lambda)
     p.add_argument("--xdg-keep", type=float, default=d.xdg_keep)
-    p.add_argument("--hidden", type=int, default=d.hidden)
-    p.add_argument("--scaling", default=d.scaling, help="the shape of the scaling models")
+    p.add_argument("--hidden", type=positive_int, default=d.hidden)
+    p.add_argument(
+        "--scaling",
+        type=str.lower,
+        choices=list(SHAPES),
+        default=d.scaling,
+        help="the shape of the scaling models (default: %(default)s)",
+    )
     p.add_argument(
         "--variants",
         nargs="+",
@@ -441,7 +454,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     )
     p.add_argument(
         "--validation",
-        type=int,
+        type=nonnegative_int,
         default=d.validation,
         help="hold out N simulated training recordings and test on them (for tuning; "
         "the test sets are not loaded)",
@@ -459,7 +472,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     )
     p.add_argument("--frame-cache", default=None, help="folder for the binned frames (reused)")
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--threads", type=int, default=d.threads)
+    p.add_argument("--threads", type=positive_int, default=d.threads)
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoints")
     p.add_argument("--out", type=Path, default=Path("results/nmnist_continual"))
     p.add_argument("--no-progress", action="store_true")
@@ -467,8 +480,26 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     for key, quick in QUICK.items():
         if getattr(args, key) is None:
             setattr(args, key, quick if args.quick else getattr(d, key))
+    if args.tasks > MAX_TASKS:
+        p.error(f"--tasks {args.tasks}: at most {MAX_TASKS} permuted tasks")
+    if args.validation and args.train_limit is not None and args.validation >= args.train_limit:
+        p.error(
+            f"--validation {args.validation} leaves no training recordings of --train-limit "
+            f"{args.train_limit}: give a smaller --validation"
+        )
+    if not 0.0 < args.xdg_keep <= 1.0:
+        p.error(f"--xdg-keep {args.xdg_keep} is not a fraction in (0, 1]")
+    if args.consolidation < 0 or args.ewc_lambda < 0:
+        p.error("--consolidation and --ewc-lambda must be >= 0")
+    if args.lr <= 0:
+        p.error(f"--lr {args.lr} must be positive")
     fields_ = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__}
-    return Config(**fields_), args
+    cfg = Config(**fields_)
+    try:
+        cfg.check()
+    except ValueError as err:
+        p.error(str(err))
+    return cfg, args
 
 
 def main(argv: list[str] | None = None) -> dict:

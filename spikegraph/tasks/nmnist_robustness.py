@@ -24,13 +24,17 @@ from tqdm.auto import tqdm
 
 from spikegraph.events.perturb import LEVELS, perturb
 from spikegraph.events.training import FrameSet, evaluate
+from spikegraph.tasks.cli import positive_int
 from spikegraph.tasks.nmnist_training import (
     ModelConfig,
+    add_model_arguments,
+    check_model_arguments,
     checkpoint_path,
     fit,
     load_splits,
 )
 from spikegraph.tasks.node_classification import machine_info
+from spikegraph.utils.paths import portable_fields
 
 __all__ = ["Config", "run_experiment", "summarize", "mean_curve", "plot", "main"]
 
@@ -125,10 +129,10 @@ def run_experiment(
     start = time.perf_counter()
     data = load_data(cfg, progress)
     report: dict[str, Any] = {
-        "config": asdict(cfg),
+        "config": report_config(cfg),
         "sizes": {k: len(v) for k, v in data.items()},
         "levels": {name: LEVELS[name][: cfg.levels] for name in cfg.perturbations},
-        "runs": _saved_runs(out_json, asdict(cfg)) if resume else [],
+        "runs": _saved_runs(out_json, report_config(cfg)) if resume else [],
         "machine": machine_info(),
     }
     done = {(r["model"], r["seed"]) for r in report["runs"]}
@@ -149,6 +153,14 @@ def run_experiment(
     report["wall_time_s"] = time.perf_counter() - start
     report["summary"] = summarize(report)
     return report
+
+
+PATH_FIELDS = ("sim_root", "real_root", "checkpoint_dir", "frame_cache")
+
+
+def report_config(cfg: Config) -> dict[str, Any]:
+    """``cfg`` as the report keeps it: its folders relative to the working directory."""
+    return portable_fields(asdict(cfg), PATH_FIELDS)
 
 
 _RUN_ONLY = ("checkpoint_dir", "frame_cache", "threads")  # may differ between resumed runs
@@ -269,33 +281,31 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     p = argparse.ArgumentParser(description="N-MNIST perturbation resistance: scaling vs none")
     p.add_argument("--sim-root", default="", help="simulated N-MNIST (Train/, Test/)")
     p.add_argument("--real-root", default="", help="real N-MNIST recordings (Train/, Test/)")
-    p.add_argument("--train-limit", type=int, default=None, help="use N simulated train samples")
-    p.add_argument("--test-limit", type=int, default=None, help="use N simulated test samples")
-    p.add_argument("--val-size", type=int, default=d.val_size, help="held out of training")
-    for f in fields(ModelConfig):
-        kind = float if f.name == "input_clip" else type(getattr(d, f.name))
-        p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=getattr(d, f.name))
+    add_model_arguments(p, d.model_config())
     p.add_argument(
         "--checkpoint-dir", default=None, help="load finished models from here, save new ones"
     )
     p.add_argument("--frame-cache", default=None, help="folder for binned-frame caches")
     p.add_argument("--resume", action="store_true", help="keep the finished models of --out")
     p.add_argument("--seeds", type=int, nargs="+", default=d.seeds)
-    p.add_argument("--levels", type=int, default=d.levels, help="first L of the 15 levels")
+    p.add_argument(
+        "--levels", type=positive_int, default=d.levels, help="first L of the 15 levels (2..15)"
+    )
     p.add_argument("--perturbations", nargs="+", default=d.perturbations, choices=list(LEVELS))
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=positive_int, default=None)
     p.add_argument("--out", type=Path, default=Path("results/nmnist_robustness"))
     p.add_argument("--no-progress", action="store_true")
     p.add_argument(
         "--from-json", type=Path, default=None, help="re-summarise and re-plot a saved report"
     )
     args = p.parse_args(argv)
+    if args.from_json is None and not (args.sim_root and args.real_root):
+        p.error("--sim-root and --real-root are required (or --from-json to re-plot a report)")
+    if not 2 <= args.levels <= max(len(v) for v in LEVELS.values()):
+        p.error(f"--levels {args.levels}: give 2..15 (level 0 is the clean input)")
+    model = check_model_arguments(p, args)
     fields_ = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__}
-    cfg = Config(**fields_)
-    if cfg.input_clip is not None and cfg.input_clip <= 0:
-        cfg.input_clip = None  # --input-clip 0: no clipping
-    cfg.model_config().check()
-    return cfg, args
+    return Config(**{**fields_, "input_clip": model.input_clip}), args
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -304,8 +314,6 @@ def main(argv: list[str] | None = None) -> dict:
     if args.from_json is not None:
         report = json.loads(args.from_json.read_text())
         report["summary"] = summarize(report)
-    elif not (cfg.sim_root and cfg.real_root):
-        raise SystemExit("--sim-root and --real-root are required (or --from-json)")
     else:
         out_json = args.out / "nmnist_robustness.json"
         report = run_experiment(cfg, not args.no_progress, out_json, resume=args.resume)

@@ -32,7 +32,10 @@ from spikegraph.continual.harness import load_checkpoint, save_checkpoint
 from spikegraph.events.training import FrameSet, evaluate, load_frames, train_epoch
 from spikegraph.models import SpikingMLP
 from spikegraph.models.spiking_mlp import READOUTS
+from spikegraph.synapse import SHAPES
+from spikegraph.tasks.cli import SURROGATE_CHOICES, positive_int
 from spikegraph.tasks.node_classification import machine_info
+from spikegraph.utils.paths import portable_command, portable_path
 
 __all__ = [
     "ModelConfig",
@@ -230,6 +233,56 @@ def load_splits(
     return data
 
 
+def add_model_arguments(p: argparse.ArgumentParser, d: ModelConfig) -> None:
+    """One flag per :class:`ModelConfig` field, with its choices, defaults ``d``."""
+    choices = {
+        "scaling": list(SHAPES),
+        "surrogate": SURROGATE_CHOICES,
+        "readout": list(READOUTS),
+        "schedule": list(SCHEDULES),
+    }
+    kinds = {"hidden": positive_int, "n_frames": positive_int, "epochs": positive_int}
+    kinds |= {"batch_size": positive_int, "input_clip": float}
+    for f in fields(ModelConfig):
+        default = getattr(d, f.name)
+        kind = str.lower if f.name in choices else kinds.get(f.name, type(default))
+        p.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            type=kind,
+            choices=choices.get(f.name),
+            default=default,
+            help="(default: %(default)s)",
+        )
+    p.add_argument(
+        "--train-limit", type=positive_int, default=None, help="N simulated training recordings"
+    )
+    p.add_argument("--test-limit", type=positive_int, default=None, help="N simulated test ones")
+    p.add_argument(
+        "--val-size", type=positive_int, default=5000, help="held out of the training recordings"
+    )
+
+
+def check_model_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> ModelConfig:
+    """The :class:`ModelConfig` of ``args``; inconsistent values end in ``p.error``."""
+    if args.train_limit is not None and args.val_size >= args.train_limit:
+        p.error(
+            f"--val-size {args.val_size} leaves no training recordings of --train-limit "
+            f"{args.train_limit}: give a smaller --val-size (e.g. {max(1, args.train_limit // 10)})"
+        )
+    if args.lr <= 0:
+        p.error(f"--lr {args.lr} must be positive")
+    if args.weight_decay < 0:
+        p.error(f"--weight-decay {args.weight_decay} must be >= 0")
+    cfg = ModelConfig(**{f.name: getattr(args, f.name) for f in fields(ModelConfig)})
+    if cfg.input_clip is not None and cfg.input_clip <= 0:
+        cfg.input_clip = None  # --input-clip 0: no clipping
+    try:
+        cfg.check()
+    except ValueError as err:
+        p.error(str(err))
+    return cfg
+
+
 def parse_args(argv: list[str] | None) -> tuple[ModelConfig, argparse.Namespace]:
     d = ModelConfig()
     p = argparse.ArgumentParser(description="Train the N-MNIST spiking MLP (scaling / baseline)")
@@ -237,26 +290,15 @@ def parse_args(argv: list[str] | None) -> tuple[ModelConfig, argparse.Namespace]
     p.add_argument("--real-root", default=None, help="real N-MNIST recordings (Train/, Test/)")
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument(
-        "--train-limit", type=int, default=None, help="N simulated recordings, evenly spread"
-    )
-    p.add_argument("--test-limit", type=int, default=None)
-    p.add_argument("--val-size", type=int, default=5000, help="held out of the training set")
     p.add_argument("--eval-test", action="store_true", help="also report the test sets")
-    for f in fields(ModelConfig):
-        kind = float if f.name == "input_clip" else type(getattr(d, f.name))
-        p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=getattr(d, f.name))
+    add_model_arguments(p, d)
     p.add_argument("--checkpoint-dir", default=None, help="save/resume models here")
     p.add_argument("--frame-cache", default=None, help="folder for binned-frame caches")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=positive_int, default=1)
     p.add_argument("--out", type=Path, required=True, help="JSON report (rewritten per epoch)")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
-    cfg = ModelConfig(**{f.name: getattr(args, f.name) for f in fields(ModelConfig)})
-    if cfg.input_clip is not None and cfg.input_clip <= 0:
-        cfg.input_clip = None  # --input-clip 0: no clipping
-    cfg.check()
-    return cfg, args
+    return check_model_arguments(p, args), args
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -271,7 +313,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )  # fmt: skip
     report: dict[str, Any] = {
         "config": asdict(cfg),
-        "command": "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]),
+        "command": "python " + portable_command([sys.argv[0], *(argv or sys.argv[1:])]),
         "sizes": {k: len(v) for k, v in data.items()},
         "runs": [],
         "machine": machine_info(),
@@ -292,7 +334,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 on_epoch=lambda h, run=run: (run.update(history=h), save()),
             )  # fmt: skip
             run["clean_acc"] = {k: evaluate(model, v) for k, v in data.items() if k != "sim_train"}
-            run["checkpoint"] = str(ckpt) if ckpt else None
+            run["checkpoint"] = portable_path(ckpt)
             save()
             print(f"{name} seed {seed}: " + ", ".join(
                 f"{k} {100 * v:.2f} %" for k, v in run["clean_acc"].items()), flush=True)  # fmt: skip

@@ -28,6 +28,14 @@ from spikegraph.monitor import FiringMonitor
 from spikegraph.neurons import LIF
 from spikegraph.nn import SpikingASConv
 from spikegraph.synapse import settle
+from spikegraph.tasks.cli import (
+    SURROGATE_CHOICES,
+    add_scaling,
+    add_target_rate,
+    nonnegative_int,
+    positive_int,
+    scaling_name,
+)
 from spikegraph.utils.graph import Adjacency
 
 __all__ = [
@@ -56,7 +64,7 @@ class Config:
     dropout: float = 0.5
     dropout_mask: str = "sequence"  # SNN hidden layers: one mask per sequence, or "step"
     scaling: str | None = "relative"
-    target_rate: float | None = None
+    target_rate: float | None = None  # free, as SpikingGNN; the command line's default is 0.1
     threshold: float = 0.5
     decay: float = 0.9
     surrogate: str = "atan"
@@ -446,31 +454,31 @@ def format_summary(report: dict) -> str:
 
 
 def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.Namespace]:
+    """The command line of ``examples/cora.py`` and ``examples/citeseer.py``: :class:`Config`'s
+    fields, except the expected firing rate, which defaults to
+    :data:`~spikegraph.tasks.cli.DEFAULT_TARGET_RATE` (``--target-rate none``: free firing)."""
     defaults = Config(dataset=dataset)
     p = argparse.ArgumentParser(description=f"Node classification on {dataset} (Planetoid split)")
-    p.add_argument("--dataset", default=dataset, help="Cora, CiteSeer or PubMed")
+    p.add_argument(
+        "--dataset", default=dataset, choices=["Cora", "CiteSeer", "PubMed"], help="Planetoid"
+    )
     p.add_argument("--model", choices=["snn", "gcn"], default=defaults.model)
-    p.add_argument("--runs", type=int, default=defaults.runs, help="seeds seed..seed+runs-1")
+    p.add_argument(
+        "--runs", type=positive_int, default=defaults.runs, help="seeds seed..seed+runs-1"
+    )
     p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--epochs", type=int, default=defaults.epochs)
-    p.add_argument(
-        "--scaling",
-        default=defaults.scaling,
-        help="relative|tent|homeostatic|gaussian|linear|none",
-    )
-    p.add_argument(
-        "--target-rate",
-        type=float,
-        default=defaults.target_rate,
-        help="expected firing rate of the hidden spiking layers (default: free)",
-    )
-    p.add_argument("--T", type=int, default=defaults.T, help="time steps")
-    p.add_argument("--hidden", type=int, default=defaults.hidden)
-    p.add_argument("--layers", type=int, default=defaults.layers)
+    p.add_argument("--epochs", type=positive_int, default=defaults.epochs)
+    add_scaling(p, defaults.scaling)
+    add_target_rate(p)
+    p.add_argument("--T", type=positive_int, default=defaults.T, help="time steps")
+    p.add_argument("--hidden", type=positive_int, default=defaults.hidden)
+    p.add_argument("--layers", type=positive_int, default=defaults.layers)
     p.add_argument("--dropout", type=float, default=defaults.dropout)
     p.add_argument("--threshold", type=float, default=defaults.threshold)
     p.add_argument("--decay", type=float, default=defaults.decay)
-    p.add_argument("--surrogate", default=defaults.surrogate)
+    p.add_argument(
+        "--surrogate", type=str.lower, choices=SURROGATE_CHOICES, default=defaults.surrogate
+    )
     p.add_argument("--readout", choices=["membrane", "rate"], default=defaults.readout)
     p.add_argument("--encoder", choices=["repeat", "bernoulli"], default=defaults.encoder)
     p.add_argument("--lr", type=float, default=defaults.lr)
@@ -525,18 +533,36 @@ def parse_args(argv: list[str] | None, dataset: str) -> tuple[Config, argparse.N
     )
     p.add_argument(
         "--patience",
-        type=int,
+        type=nonnegative_int,
         default=defaults.patience,
         help="stop after this many epochs without a better kept epoch (0: run all)",
     )
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     p.add_argument("--root", default=None, help="folder with <Name>/raw/ (default: vendored)")
     p.add_argument("--json", type=Path, default=None, help="write the full report here")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
-    scaling = None if str(args.scaling).lower() == "none" else args.scaling
+    if not 0.0 <= args.dropout < 1.0:
+        p.error(f"--dropout {args.dropout} is not a probability in [0, 1)")
+    if args.threshold <= 0.0:
+        p.error(f"--threshold {args.threshold} must be positive")
+    if not 0.0 <= args.decay <= 1.0:
+        p.error(f"--decay {args.decay} is not in [0, 1]")
+    if args.lr <= 0.0:
+        p.error(f"--lr {args.lr} must be positive")
+    if args.rate_penalty < 0.0:
+        p.error(f"--rate-penalty {args.rate_penalty} must be >= 0")
+    if args.model == "gcn":
+        args.target_rate = None  # the ANN has no spikes to steer
+    elif args.rate_penalty > 0.0 and args.target_rate is not None:
+        p.error(
+            "--rate-penalty and --target-rate both steer the firing rate: "
+            "add --target-rate none to train with the penalty alone"
+        )
+    if args.penalty_target is not None and args.rate_penalty == 0.0:
+        p.error("--penalty-target sets the rate of --rate-penalty: give --rate-penalty too")
     fields_ = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__}
-    fields_["scaling"] = scaling
+    fields_["scaling"] = scaling_name(args.scaling)
     return Config(**fields_), args
 
 

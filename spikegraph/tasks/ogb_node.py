@@ -30,6 +30,7 @@ from torch_geometric.data import Data
 
 from spikegraph.datasets.ogb import load_ogb_node, ogb_evaluator, symmetrize
 from spikegraph.distributed import DistContext, init_distributed, main_process_first
+from spikegraph.tasks.cli import add_scaling, add_target_rate, positive_int, scaling_name
 from spikegraph.tasks.minibatch import (
     global_gcn_graph,
     layerwise_loader,
@@ -136,7 +137,10 @@ def run_ogb_experiment(
 
 def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace]:
     """The example's options; defaults follow OGB's full-batch arxiv example where they apply
-    (lr 0.01, dropout 0.5, no weight decay, 500 epochs, 10 runs), with hidden 128 x 2 layers."""
+    (lr 0.01, dropout 0.5, no weight decay, 500 epochs, 10 runs); the spiking model's settings
+    are those of the other node-classification examples (:class:`Config`'s, with the expected
+    firing rate :data:`~spikegraph.tasks.cli.DEFAULT_TARGET_RATE`; ``--target-rate none``: free)."""
+    d = Config()
     p = argparse.ArgumentParser(description="OGB node property prediction, full batch")
     p.add_argument("--name", default="ogbn-arxiv", help="dataset name (Evaluator's key)")
     p.add_argument("--root", default=None, help="local dataset folder (raw/, split/)")
@@ -144,22 +148,25 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     p.add_argument("--cache-dir", default=None, help="writable copy (default ~/.cache/spikegraph)")
     p.add_argument("--no-download", action="store_true", help="fail instead of downloading")
     p.add_argument("--model", choices=["snn", "gcn"], default="snn")
-    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--runs", type=positive_int, default=10)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=500)
-    p.add_argument("--T", type=int, default=8, help="time steps")
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--dropout", type=float, default=0.5)
-    p.add_argument("--scaling", default="tent", help="tent|homeostatic|gaussian|linear|none")
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--epochs", type=positive_int, default=500)
+    p.add_argument("--T", type=positive_int, default=d.T, help="time steps")
+    p.add_argument("--hidden", type=positive_int, default=d.hidden)
+    p.add_argument("--layers", type=positive_int, default=d.layers)
+    p.add_argument("--dropout", type=float, default=d.dropout)
+    add_scaling(p, d.scaling)
+    add_target_rate(p)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--weight-decay", type=float, default=0.0, help="OGB's examples: none")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     p.add_argument("--json", type=Path, default=None, help="write the full report here")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     mb = p.add_argument_group("mini-batches (NeighborLoader) and distributed training (torchrun)")
     mb.add_argument("--minibatch", action="store_true", help="train on sampled subgraphs")
-    mb.add_argument("--batch-size", type=int, default=1024, help="seed nodes per batch and rank")
+    mb.add_argument(
+        "--batch-size", type=positive_int, default=1024, help="seed nodes per batch and rank"
+    )
     mb.add_argument(
         "--num-neighbors", type=int, nargs="+", default=[10, 10], help="per hop (-1: all)"
     )
@@ -172,6 +179,19 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     mb.add_argument("--checkpoint", type=Path, default=None, help="rewritten after every epoch")
     mb.add_argument("--resume", action="store_true", help="continue from --checkpoint if present")
     args = p.parse_args(argv)
+    if not 0.0 <= args.dropout < 1.0:
+        p.error(f"--dropout {args.dropout} is not a probability in [0, 1)")
+    if args.lr <= 0.0:
+        p.error(f"--lr {args.lr} must be positive")
+    if any(k == 0 or k < -1 for k in args.num_neighbors):
+        p.error("--num-neighbors takes a positive count per hop, or -1 for all neighbours")
+    if args.minibatch and len(args.num_neighbors) != args.layers:
+        p.error(
+            f"--num-neighbors gives {len(args.num_neighbors)} hop(s) for {args.layers} layers: "
+            "give one count per layer"
+        )
+    if args.model == "gcn":
+        args.target_rate = None  # the ANN has no spikes to steer
     if args.distributed and not args.minibatch:
         p.error("--distributed shares mini-batches among processes: add --minibatch")
     if (args.checkpoint or args.resume) and not args.minibatch:
@@ -187,7 +207,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
         layers=args.layers,
         T=args.T,
         dropout=args.dropout,
-        scaling=None if str(args.scaling).lower() == "none" else args.scaling,
+        scaling=scaling_name(args.scaling),
+        target_rate=args.target_rate,
         lr=args.lr,
         weight_decay=args.weight_decay,
         epochs=args.epochs,

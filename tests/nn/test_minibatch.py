@@ -1,4 +1,5 @@
-"""Mini-batches (PyG NeighborLoader) update the same per-edge experience as full batch."""
+"""Mini-batches (PyG's NeighborLoader, or its pure-torch stand-in) update the same per-edge
+experience as full batch."""
 
 from __future__ import annotations
 
@@ -6,22 +7,15 @@ import copy
 
 import pytest
 import torch
-import torch_geometric.typing
 from torch_geometric.data import Data
-from torch_geometric.loader import NeighborLoader
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import to_undirected
 
+from spikegraph.loader import neighbor_loader
 from spikegraph.models import SpikingGNN
 from spikegraph.nn import SpikingASConv
 
 N, C = 40, 6
-
-# PyG's neighbour sampling needs pyg-lib or torch-sparse (CI builds torch-sparse).
-_sampler = pytest.mark.skipif(
-    not (torch_geometric.typing.WITH_PYG_LIB or torch_geometric.typing.WITH_TORCH_SPARSE),
-    reason="NeighborLoader needs pyg-lib or torch-sparse",
-)
 
 
 def _graph() -> Data:
@@ -44,13 +38,12 @@ def _experiences(model: SpikingGNN) -> list[torch.Tensor]:
     return [conv.scaling.experience.clone() for conv in model.convs]
 
 
-@_sampler
 def test_one_batch_of_all_nodes_equals_full_batch():
     data = _graph()
     full = _model(data)
     mini = copy.deepcopy(full)
     out_full = full(data.x, data.edge_index, data.edge_weight)
-    loader = NeighborLoader(data, num_neighbors=[-1, -1], batch_size=N, shuffle=True)
+    loader = neighbor_loader(data, num_neighbors=[-1, -1], batch_size=N, shuffle=True)
     (batch,) = list(loader)
     assert not torch.equal(batch.n_id, torch.arange(N))  # the batch really is reordered
     out_mini = mini(batch.x, batch.edge_index, batch.edge_weight, e_id=batch.e_id)
@@ -60,14 +53,13 @@ def test_one_batch_of_all_nodes_equals_full_batch():
         torch.testing.assert_close(e_mini, e_full, atol=1e-6, rtol=1e-5)
 
 
-@_sampler
 def test_seed_nodes_and_their_edges_match_full_batch():
     data = _graph()
     full = _model(data)
     mini = copy.deepcopy(full)
     before = _experiences(full)
     out_full = full(data.x, data.edge_index, data.edge_weight)
-    loader = NeighborLoader(data, num_neighbors=[-1, -1], batch_size=5, shuffle=False)
+    loader = neighbor_loader(data, num_neighbors=[-1, -1], batch_size=5, shuffle=False)
     batch = next(iter(loader))
     out_mini = mini(batch.x, batch.edge_index, batch.edge_weight, e_id=batch.e_id)
     seeds = batch.n_id[: batch.batch_size]
@@ -84,11 +76,10 @@ def test_seed_nodes_and_their_edges_match_full_batch():
     torch.testing.assert_close(exp_mini[outside], before[-1][outside], equal_nan=True)
 
 
-@_sampler
 def test_subgraph_without_e_id_is_a_clear_error():
     data = _graph()
     model = _model(data)
-    batch = next(iter(NeighborLoader(data, num_neighbors=[-1], batch_size=3)))
+    batch = next(iter(neighbor_loader(data, num_neighbors=[-1], batch_size=3)))
     with pytest.raises(ValueError, match="e_id"):
         model(batch.x, batch.edge_index, batch.edge_weight)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch_geometric.typing
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
@@ -43,13 +42,6 @@ def test_global_graph_has_every_self_loop_and_gcn_weights():
     torch.testing.assert_close(data.edge_weight, (deg[src] * deg[dst]).rsqrt())
 
 
-needs_sampler = pytest.mark.skipif(
-    not (torch_geometric.typing.WITH_PYG_LIB or torch_geometric.typing.WITH_TORCH_SPARSE),
-    reason="NeighborLoader needs pyg-lib or torch-sparse",
-)
-
-
-@needs_sampler
 def test_minibatch_training_learns_and_evaluates_full_batch():
     data = global_gcn_graph(_two_communities())
     cfg = Config(hidden=16, T=4, dropout=0.0)
@@ -131,7 +123,6 @@ def _trained(readout: str, encoder: str = "repeat") -> tuple[SpikingGNN, Data]:
     return model.eval(), data
 
 
-@needs_sampler
 @pytest.mark.parametrize("readout", ["membrane", "rate"])
 def test_layerwise_inference_equals_the_full_graph_call(readout):
     model, data = _trained(readout)
@@ -141,7 +132,6 @@ def test_layerwise_inference_equals_the_full_graph_call(readout):
     assert torch.equal(layerwise.argmax(-1), full.argmax(-1))
 
 
-@needs_sampler
 def test_layerwise_inference_of_rate_coded_input_matches_under_the_same_seed():
     model, data = _trained("membrane", encoder="bernoulli")
     data.x = data.x.clamp(0, 1)
@@ -152,7 +142,6 @@ def test_layerwise_inference_of_rate_coded_input_matches_under_the_same_seed():
     torch.testing.assert_close(layerwise, full, atol=1e-5, rtol=1e-5)
 
 
-@needs_sampler
 def test_layerwise_inference_needs_eval_mode_and_unnormalised_layers():
     model, data = _trained("membrane")
     loader = layerwise_loader(data, batch_size=32)

@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch_geometric.typing
 
 from spikegraph.datasets.synthetic import write_arxiv_like
 from spikegraph.tasks import minibatch
 from spikegraph.tasks.ogb_node import main
 
 pytest.importorskip("ogb")
-pytestmark = pytest.mark.skipif(
-    not (torch_geometric.typing.WITH_PYG_LIB or torch_geometric.typing.WITH_TORCH_SPARSE),
-    reason="NeighborLoader needs pyg-lib or torch-sparse",
-)
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "ogbn_arxiv.py"

@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from spikegraph.synapse import SHAPES
+from spikegraph.tasks.cli import positive_int, rate
 from spikegraph.tasks.firing_callback.analysis import VARIANTS, Settings, run
 from spikegraph.tasks.firing_callback.figures import (
     plot_callback,
@@ -20,6 +22,7 @@ from spikegraph.tasks.firing_callback.figures import (
     plot_sparse_coding,
 )
 from spikegraph.tasks.node_classification import machine_info
+from spikegraph.utils.paths import portable_command
 
 __all__ = ["main", "parse_args", "write_results", "format_summary"]
 
@@ -80,11 +83,15 @@ def format_summary(summary: dict[str, Any]) -> str:
 def parse_args(argv: list[str] | None) -> tuple[Settings, argparse.Namespace]:
     p = argparse.ArgumentParser(description="Firing-rate callback, sparse coding, robustness")
     p.add_argument("--quick", action="store_true", help="tiny version for CI (< 1 min)")
-    p.add_argument("--seeds", type=int, default=None, help="seeds 0..seeds-1 (default 5)")
-    p.add_argument("--epochs", type=int, default=None, help="training epochs (default 200)")
-    p.add_argument("--sweep-epochs", type=int, default=None, help="epochs per sweep model (100)")
+    p.add_argument("--seeds", type=positive_int, default=None, help="seeds 0..seeds-1 (default 5)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="training epochs (200)")
+    p.add_argument(
+        "--sweep-epochs", type=positive_int, default=None, help="epochs per sweep model (100)"
+    )
     p.add_argument(
         "--scaling",
+        type=str.lower,
+        choices=list(SHAPES),
         default=None,
         help="scaling shape of the scaling model (default: relative, the layer default)",
     )
@@ -94,20 +101,22 @@ def parse_args(argv: list[str] | None) -> tuple[Settings, argparse.Namespace]:
     p.add_argument("--alpha", type=float, default=None, help="the shape's gain (default: its own)")
     p.add_argument(
         "--target-rates",
-        type=float,
+        type=rate,
         nargs="+",
         default=None,
         help="expected firing rates of the sparse-coding sweep (default 0.05 0.1 0.2)",
     )
-    p.add_argument("--dataset", default="Cora")
+    p.add_argument("--dataset", default="Cora", choices=["Cora", "CiteSeer", "PubMed"])
     p.add_argument("--root", default=None, help="folder with <Name>/raw/ (default: vendored)")
     p.add_argument("--out", type=Path, default=Path("results/firing_callback"))
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     names = ("seeds", "epochs", "sweep_epochs", "scaling", "target", "alpha", "target_rates")
     given = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     if "target_rates" in given:
+        if None in given["target_rates"]:
+            p.error("--target-rates: the sweep's rates are numbers in (0, 1), not none")
         given["target_rates"] = tuple(given["target_rates"])
     given["dataset"] = args.dataset
     try:
@@ -127,7 +136,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ds = load_planetoid(s.dataset, root=args.root)
     results = run(s, ds[0], ds.num_classes, progress=not args.no_progress)
     words = sys.argv[1:] if argv is None else argv
-    command = "python examples/firing_callback.py " + " ".join(words)
+    command = "python examples/firing_callback.py " + portable_command(words)
     summary = write_results(results, s, args.out, {"command": command.strip()})
     print(format_summary(summary))
     print(f"results written to {args.out}/")
