@@ -39,6 +39,9 @@ WRITERS = {
         "bash results/node_classification/run_protocol_final.sh cora|citeseer"
     ),
     "results/firing_callback": "python examples/firing_callback.py",
+    "results/firing_callback_mean_field": (
+        "python examples/firing_callback.py --scaling mean_field --out results/firing_callback_mean_field"
+    ),
     "results/nmnist_robustness_v2": (
         "python examples/nmnist_robustness.py --checkpoint-dir ... --seeds 0 1 2 --out ..."
     ),
@@ -386,22 +389,38 @@ def _disturbance(perturbation: str, level: float) -> str:
     }.get(perturbation, f"{perturbation} {level:g}")
 
 
+FC_MEAN_FIELD = "results/firing_callback_mean_field/summary.json"
+
+
 def firing_callback() -> Table:
-    """Distance of the hidden layer's final-step rate from the undisturbed one."""
-    report = load(FC_SUMMARY)
+    """Distance of the hidden layer's final-step rate from the undisturbed one: the per-edge
+    synapse, its mean-field control (``--scaling mean_field``) and scaling off."""
+    report, control = load(FC_SUMMARY), load(FC_MEAN_FIELD)
+    pooled = {
+        (r["perturbation"], r["level"]): r["scaling_distance_final"]
+        for r in _get(control, FC_MEAN_FIELD, "callback_table")
+    }
     rows = []
     for row in _get(report, FC_SUMMARY, "callback_table"):
-        closer = "scaling" if row["scaling_closer"] else "none"
+        key = (row["perturbation"], row["level"])
+        none = row["none_distance_final"]
         rows.append(
             [
-                _disturbance(row["perturbation"], row["level"]),
+                _disturbance(*key),
                 f"{row['scaling_distance_final']:.3f}",
-                f"{row['none_distance_final']:.3f}",
-                closer,
+                f"{pooled[key]:.3f}",
+                f"{none:.3f}",
+                f"{row['scaling_distance_final'] / none:.2f} / {pooled[key] / none:.2f}",
             ]
         )
-    header = ["disturbance", "scaling", "none", "closer to undisturbed"]
-    return Table(header, rows, [REPO / FC_SUMMARY], "lrrl")
+    header = [
+        "disturbance",
+        "per-edge",
+        "mean field",
+        "none",
+        "ratio to none (per-edge / mean field)",
+    ]
+    return Table(header, rows, [REPO / FC_SUMMARY, REPO / FC_MEAN_FIELD], "lrrrr")
 
 
 def firing_robustness() -> Table:
