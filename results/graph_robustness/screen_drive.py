@@ -7,6 +7,8 @@ relative synapse with each drive, the mean-field control, scaling off. Writes on
 (variant, seed) beside this file under drive_screen/, skipped if present (resumable).
 
     python results/graph_robustness/screen_drive.py            # ~15 runs, one thread each
+
+The variants' means over the seeds present go to drive_screen/summary.json.
 """
 
 from __future__ import annotations
@@ -60,6 +62,23 @@ def run(variant: str, seed: int, data) -> dict:
     return out
 
 
+def summarize() -> list[dict]:
+    """Mean over the seeds present of every variant's validation accuracies (fractions)."""
+    runs: dict[str, list[dict]] = {}
+    for path in sorted(OUT.glob("*_seed*.json")):
+        run = json.loads(path.read_text())
+        runs.setdefault(run["variant"], []).append(run)
+    keys = ["clean_val"] + [f"inject_{f:g}_{w}_val" for f, w in INJECTIONS]
+    rows = []
+    for variant in VARIANTS:
+        done = runs.get(variant, [])
+        if done:
+            means = {k: sum(r[k] for r in done) / len(done) for k in keys}
+            rows.append({"variant": variant, **means, "seeds": sorted(r["seed"] for r in done)})
+    (OUT / "summary.json").write_text(json.dumps(rows, indent=1))
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
@@ -76,6 +95,8 @@ def main() -> None:
                 continue
             path.write_text(json.dumps(run(variant, seed, data), indent=1))
             print(path.name, path.read_text().replace("\n", ""), flush=True)
+    for row in summarize():
+        print(row)
 
 
 if __name__ == "__main__":
