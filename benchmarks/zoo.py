@@ -7,7 +7,8 @@ firing rate and the synaptic-operation energy of one eval pass
 written at once to ``<json-dir>/<model>__<dataset>__<split>__<seed>.json`` and skipped when that
 file exists, so an interrupted command continues where it stopped. The summary
 (``results/zoo/summary.json``: one row per model, dataset and split) and the table of
-``docs/guides/zoo.md`` are rebuilt from whatever runs exist.
+``docs/guides/zoo.md`` (``docs/_ext/results_tables.py zoo``, from :func:`markdown_table`) are
+rebuilt from whatever runs exist.
 
 Splits: ``public`` (Planetoid's) and ``random`` (SGNNBench's ``class_rand_splits``: 20
 labelled nodes per class, 500 validation, 1,000 test, drawn anew from the seed; every model
@@ -15,7 +16,7 @@ sees the same split for a seed).
 
     python benchmarks/zoo.py                                  # everything, seeds 0-9
     python benchmarks/zoo.py --models spikinggcn gcsnn --splits random --seeds 0-4
-    python benchmarks/zoo.py --summary-only                   # rebuild summary and table
+    python benchmarks/zoo.py --table                          # rebuild the summary, print it
 
 Adding a model: write a ``build(num_features, num_classes) -> nn.Module`` and register a
 :class:`Recipe` in :data:`REGISTRY` with its training settings (a :class:`Config` of the node
@@ -57,7 +58,6 @@ from spikegraph.tasks.node_classification import (
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ("Cora", "CiteSeer")
 SPLITS = ("public", "random")
-TABLE_START, TABLE_END = "<!-- zoo-table -->", "<!-- /zoo-table -->"
 
 Builder = Callable[[int, int], nn.Module]
 Trainer = Callable[[nn.Module, Data, Config, int, bool], RunResult]
@@ -252,22 +252,11 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_table(doc: Path, rows: list[dict[str, Any]]) -> None:
-    """Replace the block between the table markers of ``doc`` with the generated table."""
-    text = doc.read_text()
-    if TABLE_START not in text or TABLE_END not in text:
-        raise ValueError(f"{doc} has no {TABLE_START} ... {TABLE_END} block for the table")
-    head, rest = text.split(TABLE_START, 1)
-    tail = rest.split(TABLE_END, 1)[1]
-    doc.write_text(f"{head}{TABLE_START}\n{markdown_table(rows)}\n{TABLE_END}{tail}")
-
-
-def write_summary(json_dir: Path, summary: Path, doc: Path | None) -> list[dict[str, Any]]:
+def write_summary(json_dir: Path, summary: Path) -> list[dict[str, Any]]:
+    """Rebuild ``summary`` from the run files; its rows."""
     rows = summarize(json_dir)
     summary.parent.mkdir(parents=True, exist_ok=True)
     summary.write_text(json.dumps({"rows": rows, "machine": machine_info()}, indent=2))
-    if doc is not None:
-        write_table(doc, rows)
     return rows
 
 
@@ -281,10 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--json-dir", type=Path, default=ROOT / "results" / "zoo" / "runs")
     p.add_argument("--summary", type=Path, default=ROOT / "results" / "zoo" / "summary.json")
-    p.add_argument("--docs", type=Path, default=ROOT / "docs" / "guides" / "zoo.md")
-    p.add_argument("--no-docs", action="store_true", help="do not rewrite the docs table")
     p.add_argument("--root", default=None, help="folder with <Name>/raw/ (default: vendored)")
-    p.add_argument("--summary-only", action="store_true", help="rebuild summary and table only")
+    p.add_argument("--summary-only", action="store_true", help="rebuild the summary only")
+    p.add_argument("--table", action="store_true", help="print the summary as Markdown")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -300,9 +288,11 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         parser.error(f"--epochs must be >= 1, got {args.epochs}")
     if args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
-    doc = None if args.no_docs else args.docs
-    if args.summary_only:
-        return write_summary(args.json_dir, args.summary, doc)
+    if args.summary_only or args.table:
+        rows = write_summary(args.json_dir, args.summary)
+        if args.table:
+            print(markdown_table(rows))
+        return rows
     torch.set_num_threads(args.threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     args.json_dir.mkdir(parents=True, exist_ok=True)
@@ -333,8 +323,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             f"(epoch {record['best_epoch']}, {record['epoch_s']:.2f} s/epoch)",
             flush=True,
         )
-        write_summary(args.json_dir, args.summary, doc)
-    return write_summary(args.json_dir, args.summary, doc)
+        write_summary(args.json_dir, args.summary)
+    return write_summary(args.json_dir, args.summary)
 
 
 if __name__ == "__main__":
