@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
 zoo() { python benchmarks/zoo.py --threads 1 --no-progress "$@"; }
 zoo --models spikinggcn --splits random --seeds 0-2
-zoo --models gcn spikinggnn --splits random --seeds 0-2
+zoo --models gcn spikinggnn --splits random --seeds 0
 zoo --models gcsnn --splits random --seeds 0
+zoo --models gcn spikinggnn --splits random --seeds 0-2
 zoo --models spikinggcn gcn spikinggnn --splits public --seeds 0-2
 zoo --models gasnn --splits random --seeds 0
 zoo --models gcn spikinggcn spikinggnn --seeds 0-9
