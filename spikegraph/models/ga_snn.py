@@ -104,9 +104,9 @@ class GASNN(nn.Module):
 
     with :math:`s^0(t) = X`. Defaults follow SGNNBench's configuration (width 256, 4 heads,
     two layers, ``T = 20``, SGNNBench's threshold 0.5 and :math:`\tau = 2`: decay 0.5,
-    threshold 1.0 and ``rho=0.5`` in our units, see :class:`~spikegraph.models.GCSNN`). Deviation: SGNNBench mixes
-    the heads with one more linear map and averages the messages; here the heads are
-    concatenated and summed, as in GAT.
+    threshold 1.0 and ``rho=0.5`` in our units, see :class:`~spikegraph.models.GCSNN`).
+    Deviation: SGNNBench mixes the heads with one more linear map and averages the messages;
+    here the heads are concatenated and summed, as in GAT.
 
     Args:
         in_channels: node feature size.
