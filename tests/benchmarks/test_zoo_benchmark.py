@@ -56,3 +56,13 @@ def test_summary_rows_average_the_seeds_of_each_model_dataset_and_split(zoo, tmp
     assert "| GCSNN | 5 | Cora | random | 75.00 ± 7.07 | 2 | 0.100 | 2.0 | 0.50 |" in table
     saved = json.loads((tmp_path / "summary.json").read_text())["rows"]
     assert saved == rows
+
+
+def test_reproduction_table_sets_random_rows_beside_sgnnbench(zoo):
+    rows = [
+        {**fake_run("gcsnn", "random", 0, 0.79), "acc_mean": 0.79, "acc_std": 0.01, "seeds": [0]},
+        {**fake_run("gcsnn", "public", 0, 0.81), "acc_mean": 0.81, "acc_std": 0.0, "seeds": [0]},
+    ]
+    table = zoo.reproduction_table(rows).splitlines()
+    assert len(table) == 3  # header, rule, the random row only
+    assert table[2] == "| GCSNN | 5 | Cora | 80.00 | 79.00 ± 1.00 | 1 | -1.00 |"
