@@ -48,6 +48,7 @@ WRITERS = {
     "results/nmnist_continual/study": "bash results/nmnist_continual/run_study.sh",
     "results/nmnist_training": "python examples/nmnist_train.py (results/nmnist_training/README.md)",
     "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
+    "results/zoo": "python benchmarks/zoo.py (the order used: bash benchmarks/run_zoo.sh)",
 }
 
 
@@ -96,6 +97,7 @@ def _get(report: dict, relpath: str, *keys):
 def _import_path(name: str, relpath: str):
     spec = importlib.util.spec_from_file_location(name, REPO / relpath)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -960,6 +962,27 @@ def summary() -> Table:
     return Table(header, rows, [], "lrrll")
 
 
+# --- the model zoo ---------------------------------------------------------------------------
+
+ZOO_FILE = "results/zoo/summary.json"
+
+
+def zoo() -> Table:
+    """Every zoo model x dataset x split (``benchmarks/zoo.py``'s own Markdown rows)."""
+    rows = _get(load(ZOO_FILE), ZOO_FILE, "rows")
+    fmt = _import_path("_zoo_benchmark", "benchmarks/zoo.py")
+    header, cells = _parse_markdown(fmt.markdown_table(rows))
+    return Table(header, cells, [REPO / ZOO_FILE], "llllrrrrr")
+
+
+def zoo_reproduction() -> Table:
+    """The zoo's random-split rows against SGNNBench's Table 13."""
+    rows = _get(load(ZOO_FILE), ZOO_FILE, "rows")
+    fmt = _import_path("_zoo_benchmark", "benchmarks/zoo.py")
+    header, cells = _parse_markdown(fmt.reproduction_table(rows))
+    return Table(header, cells, [REPO / ZOO_FILE], "lllrrrr")
+
+
 TABLES: dict[str, Callable[[], Table]] = {
     "node_classification": node_classification,
     "node_scale": node_scale,
@@ -984,6 +1007,8 @@ TABLES: dict[str, Callable[[], Table]] = {
     "performance_scaling": performance_scaling,
     "performance_edges": performance_edges,
     "performance_revisions": performance_revisions,
+    "zoo": zoo,
+    "zoo_reproduction": zoo_reproduction,
     "summary": summary,
 }
 

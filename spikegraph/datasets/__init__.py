@@ -2,6 +2,7 @@
 
 - :mod:`.planetoid`: Cora, CiteSeer, PubMed (vendored raw files for the first two);
 - :mod:`.ogb`: OGB node property prediction through ogb's own loader (the ``ogb`` extra);
+- :mod:`.splits`: random per-class splits (SGNNBench's protocol);
 - :mod:`.synthetic`: an arxiv-sized graph in OGB's raw layout, for offline scale tests.
 """
 
@@ -12,6 +13,7 @@ from spikegraph.datasets.planetoid import (
     default_cache_dir,
     load_planetoid,
 )
+from spikegraph.datasets.splits import class_random_split, with_class_random_split
 from spikegraph.datasets.synthetic import write_arxiv_like
 
 __all__ = [
@@ -21,6 +23,8 @@ __all__ = [
     "default_cache_dir",
     "load_ogb_node",
     "load_planetoid",
+    "class_random_split",
+    "with_class_random_split",
     "ogb_evaluator",
     "symmetrize",
     "write_arxiv_like",

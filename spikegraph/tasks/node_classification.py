@@ -76,6 +76,7 @@ class Config:
     weight_decay_layers: str = "all"  # "all", or "first": the first graph layer only (Kipf's GCN)
     features: str = "raw"  # or "row_normalized": each node's features sum to one
     select: str = "acc"  # the kept epoch: best validation accuracy, ties to lower loss; or "loss"
+    eval_every: int = 1  # evaluate (and select) every this many epochs, and at the last
     patience: int = 50  # stop after this many epochs without a better kept epoch (0: never)
     settle: bool = True  # SNN: re-measure experience and rate gains without dropout each epoch
     rate_penalty: float = 0.0  # SNN: weight of a firing-rate term in the loss (the alternative)
@@ -187,6 +188,8 @@ def train_run(
         opt.step()
         if cfg.settle:
             settle(model, data.x, data.edge_index, passes=cfg.layers)
+        if epoch % cfg.eval_every and epoch != cfg.epochs:
+            continue
         ev = evaluate(model, data)
         key = ev.selection_key(cfg.select)
         if best_key is None or key > best_key:
@@ -243,15 +246,17 @@ def param_groups(model: nn.Module, cfg: Config) -> list[dict[str, Any]]:
         raise ValueError(
             f"unknown weight_decay_layers {cfg.weight_decay_layers!r}; choose 'all' or 'first'"
         )
-    first = list(model.convs[0].parameters())
+    convs = getattr(model, "convs", None)
+    first = list(convs[0].parameters()) if convs is not None else []
     ids = {id(p) for p in first}
     rest = [p for p in model.parameters() if id(p) not in ids]
     rest_decay = cfg.weight_decay if cfg.weight_decay_layers == "all" else 0.0
     lr_first = cfg.lr * cfg.first_layer_lr_scale
-    return [
+    groups = [
         {"params": first, "lr": lr_first, "weight_decay": cfg.weight_decay},
         {"params": rest, "weight_decay": rest_decay},
     ]
+    return [g for g in groups if g["params"]]  # a model without ``convs``: one group
 
 
 def prepare_features(data: Data, features: str) -> Data:
@@ -314,8 +319,9 @@ def _scale_summary(scale: torch.Tensor, adj: Adjacency) -> dict[str, Any]:
 
 @torch.no_grad()
 def measure_firing(model: nn.Module, data: Data) -> dict[str, Any] | None:
-    """Firing statistics of one eval forward pass over the whole graph (SNN only)."""
-    if not isinstance(model, SpikingGNN):
+    """Firing statistics of one eval forward pass over the whole graph (models with spiking
+    neurons only)."""
+    if not any(isinstance(m, LIF) for m in model.modules()):
         return None
     model.eval()
     with FiringMonitor(model) as monitor:
