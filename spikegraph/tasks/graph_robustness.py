@@ -32,6 +32,7 @@ import json
 import math
 import statistics
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -40,13 +41,16 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.contrib.nn import GRBCDAttack, PRBCDAttack
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from spikegraph.models import GCN, GNNGuard, SpikingGNN
 from spikegraph.tasks.firing_callback.analysis import graph_twin, rebase_experience
 from spikegraph.tasks.node_classification import Config, build_model, machine_info, train_run
+
+with warnings.catch_warnings():  # "contrib contains experimental code": known, pinned
+    warnings.simplefilter("ignore", UserWarning)
+    from torch_geometric.contrib.nn import GRBCDAttack, PRBCDAttack
 
 __all__ = [
     "MODELS",
@@ -315,9 +319,7 @@ def inject_nodes(
         sim = unit @ unit.t()
         sim.fill_diagonal_(-2.0)
         rival = sim.argmax(-1)
-        first = torch.zeros(m, dtype=torch.long).index_reduce_(
-            0, owner - n, data.y[targets], "amin", include_self=False
-        )  # a new node's targets share a class but where two classes meet: take one
+        first = data.y[targets[::degree]]  # a new node's targets share a class but where two meet
         score = profiles[rival[first]] - profiles[first]
     x_new = torch.zeros(m, data.num_features, dtype=data.x.dtype)
     x_new.scatter_(1, score.topk(words, dim=-1).indices, 1.0)
