@@ -609,9 +609,17 @@ def summarize(out_dir: Path) -> dict[str, Any]:
     return {"rows": table, "goals": goal_checks(table), "units": "test accuracy, %"}
 
 
+ATTACK_ORDER = ("clean", "feature_injection", "node_injection", "prbcd_evasion", "grbcd_evasion")
+
+
 def _order(item: tuple) -> tuple:
+    """Rows by dataset, attack family (clean first), strength, source, budget and model."""
     (dataset, attack, budget, model), _ = item
-    return (dataset, attack != "clean", attack, budget, MODELS.index(model))
+    base, _, detail = attack.partition("(")
+    family = ATTACK_ORDER.index(base) if base in ATTACK_ORDER else len(ATTACK_ORDER)
+    number = detail.rstrip(")").rpartition("=")[2]
+    strength = int(number) if number.isdigit() else 0
+    return (dataset, family, base, strength, detail, budget, MODELS.index(model))
 
 
 def goal_checks(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
