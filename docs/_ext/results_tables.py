@@ -49,6 +49,7 @@ WRITERS = {
     "results/nmnist_training": "python examples/nmnist_train.py (results/nmnist_training/README.md)",
     "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
     "results/zoo": "python benchmarks/zoo.py (the order used: bash benchmarks/run_zoo.sh)",
+    "results/graph_robustness": "python examples/graph_robustness.py --threads 1",
 }
 
 
@@ -839,6 +840,73 @@ def performance_revisions() -> Table:
     return Table(header, rows, [REPO / p for p in COMPARE_FILES], "lllllrr")
 
 
+# --- graph robustness ----------------------------------------------------------------------------
+
+GR_SUMMARY = "results/graph_robustness/summary.json"
+GR_MODELS = {
+    "relative": "per-edge",
+    "mean_field": "mean field",
+    "none": "scaling off",
+    "gcn": "GCN",
+    "gnnguard": "GNNGuard",
+}
+
+
+def _gr_rows(main: bool) -> list[dict]:
+    rows = _get(load(GR_SUMMARY), GR_SUMMARY, "rows")
+    picked = []
+    for r in rows:
+        attack, budget = r["attack"], r["budget"]
+        if attack.endswith("(white_box)") or attack.endswith("(transfer)"):
+            continue  # the worse-of row stands for both
+        edges = "bcd_" in attack
+        at_main = attack == "clean" or budget in ((0.05,) if edges else (0.1,))
+        if at_main == main:
+            picked.append(r)
+    return picked
+
+
+def _gr_table(main: bool) -> Table:
+    cells: dict[tuple, dict[str, str]] = {}
+    for r in _gr_rows(main):
+        key = (r["dataset"], r["attack"], r["budget"])
+        n = len(r["seeds"])
+        cells.setdefault(key, {})[r["model"]] = f"{r['acc_mean']:.1f} ± {r['acc_std']:.1f} ({n})"
+    models = [m for m in GR_MODELS if any(m in c for c in cells.values())]
+    rows = []
+    for (dataset, attack, budget), by_model in cells.items():
+        unit = "" if attack == "clean" else f"{100 * budget:g} %"
+        rows.append([dataset, attack, unit, *(by_model.get(m, "–") for m in models)])
+    header = ["dataset", "attack", "budget", *(GR_MODELS[m] for m in models)]
+    return Table(header, rows, [REPO / GR_SUMMARY], "lll" + "r" * len(models))
+
+
+def graph_robustness() -> Table:
+    """Test accuracy % (mean ± std (seeds)) at the goal's budgets: 10 % of the nodes, 5 % of the
+    edges; structure attacks: the worse of white-box and GCN transfer per seed."""
+    return _gr_table(main=True)
+
+
+def graph_robustness_sweep() -> Table:
+    """The other budgets of the study (where their seeds finished; not in :data:`TABLES` until
+    the sweep stage has run)."""
+    return _gr_table(main=False)
+
+
+def graph_robustness_goals() -> Table:
+    """Per-edge minus each control (points of test accuracy) at the main budgets."""
+    goals = _get(load(GR_SUMMARY), GR_SUMMARY, "goals")
+    main = {(r["dataset"], r["attack"], r["budget"]) for r in _gr_rows(main=True)}
+    rows = []
+    for g in goals:
+        if (g["dataset"], g["attack"], g["budget"]) not in main:
+            continue
+        deltas = [f"{g[k]:+.1f}" if k in g else "–" for k in ("vs_mean_field", "vs_none", "vs_gcn")]
+        rows.append([g["dataset"], g["attack"], *deltas, str(len(g["seeds"]))])
+    header = ["dataset", "attack", "vs mean field", "vs scaling off", "vs GCN", "seeds"]
+    return Table(header, rows, [REPO / GR_SUMMARY], "llrrrr")
+
+
 def summary() -> Table:
     """One line per experiment, with a link to its guide (for README.md)."""
 
@@ -1009,6 +1077,8 @@ TABLES: dict[str, Callable[[], Table]] = {
     "performance_revisions": performance_revisions,
     "zoo": zoo,
     "zoo_reproduction": zoo_reproduction,
+    "graph_robustness": graph_robustness,
+    "graph_robustness_goals": graph_robustness_goals,
     "summary": summary,
 }
 

@@ -1,11 +1,12 @@
-"""Ready-made networks built from the layers in :mod:`spikegraph.nn`: ours (``SpikingGNN``),
-the ANN twin (``GCN``) and the published spiking GNNs on the same neurons and synapses."""
+"""Ready-made networks built from the layers in :mod:`spikegraph.nn`: ours, the field's spiking
+GNNs on the same core, and the ANN baselines."""
 
 from spikegraph.models.ga_snn import GASNN
 from spikegraph.models.gc_snn import GCSNN
 from spikegraph.models.gcn import GCN
+from spikegraph.models.gnn_guard import GNNGuard
 from spikegraph.models.spiking_gcn import SpikingGCN
 from spikegraph.models.spiking_gnn import SpikingGNN
 from spikegraph.models.spiking_mlp import SpikingMLP
 
-__all__ = ["GASNN", "GCN", "GCSNN", "SpikingGCN", "SpikingGNN", "SpikingMLP"]
+__all__ = ["GASNN", "GCN", "GCSNN", "GNNGuard", "SpikingGCN", "SpikingGNN", "SpikingMLP"]
