@@ -37,7 +37,8 @@ class TrainResult:
         val_acc: validation accuracy of the kept model (fraction).
         test_acc: test accuracy of the kept model (fraction).
         firing_rate: mean firing rate of the spiking layers in one eval pass.
-        epoch_s: mean wall time of one training epoch in seconds (evaluation excluded).
+        epoch_s: mean wall time of one training epoch in seconds (SpikeGCL: pretraining
+            only, the probes excluded; SpikeGT: ``train_run``'s epoch, evaluation included).
         best_epoch: the kept epoch.
         epochs_run: epochs trained before the stop.
     """
