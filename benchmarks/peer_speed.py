@@ -130,6 +130,29 @@ def torch_sparse_stand_in() -> str:
     return "stand-in over torch CSR (torch_sparse not installed)"
 
 
+def numba_stand_in() -> str:
+    """``numba`` if installed; else a module whose ``njit`` leaves functions as they are.
+    ``greatx`` (SpikingGCN's layers) imports numba in its package ``__init__`` for its attack
+    and ego-graph utilities, which SpikingGCN never calls."""
+    try:
+        importlib.import_module("numba")
+        return "numba"
+    except ImportError:
+        pass
+
+    def njit(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return args[0]
+        return lambda fn: fn
+
+    numba = types.ModuleType("numba")
+    typed = types.ModuleType("numba.typed")
+    numba.njit, numba.jit, numba.types, numba.typed = njit, njit, types.SimpleNamespace(), typed
+    typed.Dict = dict
+    sys.modules["numba"], sys.modules["numba.typed"] = numba, typed
+    return "stand-in (numba not installed; only greatx's unused utilities need it)"
+
+
 def peer_package(root: Path) -> None:
     """Make ``sgnnbenchmark.*`` importable module by module, without its package
     ``__init__`` files (they import every model and their optional dependencies)."""
@@ -249,6 +272,11 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--peer-site", type=Path, default=None, help="extra sys.path for its deps")
     p.add_argument("--root", default=None, help="datasets folder (default: vendored)")
     p.add_argument("--json", type=Path, default=Path("benchmarks/results/peer_speed.json"))
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the other models' rows of an existing --json, replace these models' rows",
+    )
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     if args.epochs < 1 or args.warmup < 0:
@@ -258,11 +286,12 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     ds = load_planetoid(args.dataset, root=args.root)
     data, classes = ds[0], ds.num_classes
-    sparse = None
+    sparse = numba = None
     if args.peer_root is not None:
         if args.peer_site is not None:
             sys.path.insert(0, str(args.peer_site))
         sparse = torch_sparse_stand_in()
+        numba = numba_stand_in()
         sys.path.insert(0, str(args.peer_root))
         peer_package(args.peer_root)
     rows = []
@@ -294,13 +323,21 @@ def main(argv: list[str] | None = None) -> dict:
             + f"  speed-up {ratio}"
             + (f"  (theirs failed: {peer_error})" if peer_error else "")
         )
+    command = "python benchmarks/peer_speed.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    for row in rows:
+        row["command"] = command
+    if args.update and args.json.exists():
+        old = json.loads(args.json.read_text())
+        kept = [r for r in old["rows"] if r["model"] not in args.models]
+        for r in kept:  # rows of a report from before rows carried their command
+            r.setdefault("command", old.get("command"))
+        rows = sorted(kept + rows, key=lambda r: MODELS.index(r["model"]))
     report = {
-        "command": "python benchmarks/peer_speed.py "
-        + " ".join(sys.argv[1:] if argv is None else argv),
         "what": "median seconds per training epoch (forward, loss, backward, step; no eval)",
         "epochs": args.epochs,
         "warmup": args.warmup,
         "torch_sparse": sparse,
+        "numba": numba,
         "machine": machine_info(),
         "rows": rows,
     }

@@ -21,6 +21,7 @@ from torch_geometric.data import Data
 
 from spikegraph.monitor import FiringMonitor
 from spikegraph.neurons import LIF
+from spikegraph.neurons.surrogate import get_surrogate
 from spikegraph.nn import SpikingASConv
 from spikegraph.synapse import ScalingShape, SynapticScaling, TargetRate
 from spikegraph.typing import Adj
@@ -126,6 +127,7 @@ class SpikeGCL(nn.Module):
         threshold: firing threshold :math:`V_{th}` (default 0.01, SGNNBench's).
         decay: membrane leak of the LIF neurons (default 0: memoryless, SGNNBench's tau = 1).
         surrogate: surrogate gradient name (default ``"sigmoid"``, the paper's).
+        surrogate_alpha: its sharpness :math:`\alpha` (default 2, SGNNBench's).
         margin: margin :math:`m` of the ranking loss (default 1.0).
         scaling: synaptic scaling shape of both graph layers, or ``None`` (default: off).
         target_rate: expected firing rate of the spiking layer, or ``None`` (default: free).
@@ -149,6 +151,7 @@ class SpikeGCL(nn.Module):
         threshold: float = 0.01,
         decay: float = 0.0,
         surrogate: str = "sigmoid",
+        surrogate_alpha: float = 2.0,
         margin: float = 1.0,
         scaling: str | ScalingShape | None = None,
         target_rate: float | None = None,
@@ -168,12 +171,12 @@ class SpikeGCL(nn.Module):
         self.group_weight = nn.Parameter(torch.empty(T, self.group, hidden_channels))
         self.group_bias = nn.Parameter(torch.empty(T, 1, hidden_channels))
         self.conv1 = SpikingASConv(hidden_channels, hidden_channels, scaling=scaling, neuron=None)
-        self.hidden_norm = nn.BatchNorm1d(hidden_channels) if batch_norm else nn.Identity()
+        self.hidden_norm = nn.BatchNorm1d(hidden_channels) if batch_norm else None
         self.conv2 = SpikingASConv(
             hidden_channels,
             hidden_channels,
             scaling=scaling,
-            neuron=LIF(decay, threshold, "soft", surrogate),
+            neuron=LIF(decay, threshold, "soft", get_surrogate(surrogate, alpha=surrogate_alpha)),
             target_rate=target_rate,
         )
         self.decoder = nn.Linear(hidden_channels, hidden_channels, bias=False)
@@ -192,6 +195,25 @@ class SpikeGCL(nn.Module):
             if module is not None and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
 
+    def _hidden_norm(self, h: Tensor) -> Tensor:
+        """Batch norm shared by all steps, with each step's own batch statistics in training
+        (the layer is applied step by step in the paper); running statistics averaged over the
+        steps, used by every step in eval mode."""
+        bn = self.hidden_norm
+        if bn is None:
+            return h
+        if self.training:
+            var, mean = torch.var_mean(h, dim=1, keepdim=True, correction=0)  # [T, 1, C]
+            with torch.no_grad():
+                n, m = h.shape[1], bn.momentum
+                bn.running_mean.mul_(1 - m).add_(m * mean.mean((0, 1)))
+                bn.running_var.mul_(1 - m).add_(m * var.mean((0, 1)) * n / max(n - 1, 1))
+                bn.num_batches_tracked.add_(1)
+        else:
+            mean, var = bn.running_mean, bn.running_var
+        scale = bn.weight * torch.rsqrt(var + bn.eps)
+        return h * scale + (bn.bias - mean * scale)
+
     def encode(
         self,
         x: Tensor,
@@ -209,7 +231,7 @@ class SpikeGCL(nn.Module):
         h = self.project_groups(x, column_perm)
         h = F.elu(self.conv1(h, edge_index, edge_weight))
         h = byte_dropout(h, self.dropout, self.training)
-        h = self.hidden_norm(h.reshape(-1, self.hidden_channels)).view_as(h)
+        h = self._hidden_norm(h)
         return self.conv2(h, edge_index, edge_weight)
 
     def project_groups(self, x: Tensor, column_perm: Tensor | None = None) -> Tensor:
