@@ -124,8 +124,15 @@ def torch_sparse_stand_in() -> str:
     def spmm(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise NotImplementedError("torch_sparse stand-in")
 
+    def missing(name: str):  # noqa: ANN202 - other names import, and raise only if called
+        def unavailable(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise NotImplementedError(f"torch_sparse.{name} (stand-in)")
+
+        return unavailable
+
     module = types.ModuleType("torch_sparse")
     module.SparseTensor, module.matmul, module.spmm = SparseTensor, matmul, spmm
+    module.__getattr__ = missing
     sys.modules["torch_sparse"] = module
     return "stand-in over torch CSR (torch_sparse not installed)"
 
