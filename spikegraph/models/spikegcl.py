@@ -203,7 +203,8 @@ class SpikeGCL(nn.Module):
         if bn is None:
             return h
         if self.training:
-            var, mean = torch.var_mean(h, dim=1, keepdim=True, correction=0)  # [T, 1, C]
+            mean = h.mean(1, keepdim=True)  # [T, 1, C]; two plain sums beat var_mean on CPU
+            var = ((h * h).mean(1, keepdim=True) - mean * mean).clamp_min(0.0)
             with torch.no_grad():
                 n, m = h.shape[1], bn.momentum
                 bn.running_mean.mul_(1 - m).add_(m * mean.mean((0, 1)))
