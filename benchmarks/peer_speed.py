@@ -332,19 +332,18 @@ def main(argv: list[str] | None = None) -> dict:
         )
     command = "python benchmarks/peer_speed.py " + " ".join(sys.argv[1:] if argv is None else argv)
     for row in rows:
-        row["command"] = command
+        row.update(command=command, torch_sparse=sparse, numba=numba)
     if args.update and args.json.exists():
         old = json.loads(args.json.read_text())
         kept = [r for r in old["rows"] if r["model"] not in args.models]
-        for r in kept:  # rows of a report from before rows carried their command
-            r.setdefault("command", old.get("command"))
+        for r in kept:  # rows of a report from before rows carried these fields
+            for key in ("command", "torch_sparse", "numba"):
+                r.setdefault(key, old.get(key))
         rows = sorted(kept + rows, key=lambda r: MODELS.index(r["model"]))
     report = {
         "what": "median seconds per training epoch (forward, loss, backward, step; no eval)",
         "epochs": args.epochs,
         "warmup": args.warmup,
-        "torch_sparse": sparse,
-        "numba": numba,
         "machine": machine_info(),
         "rows": rows,
     }
