@@ -64,10 +64,26 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--root", default=None, help="datasets folder (default: vendored)")
     p.add_argument("--out", type=Path, default=Path("results/zoo/runs"))
+    p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a training setting, e.g. lr=0.001 (numbers only; saved in each row)",
+    )
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     if args.runs < 1:
         p.error("--runs must be >= 1")
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        try:
+            overrides[key] = float(value) if "." in value or "e" in value else int(value)
+        except ValueError:
+            p.error(f"--set {item!r}: expected KEY=NUMBER")
+        if not sep or not key:
+            p.error(f"--set {item!r}: expected KEY=NUMBER")
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     jobs = [
@@ -86,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         if split == "random":
             data = class_random_split(data, seed)
         train, T = TRAINERS[model]
-        result = train(data, seed=seed)
+        result = train(data, seed=seed, **overrides)
         row = {
             "model": model,
             "dataset": dataset,
@@ -96,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
             "acc_test": result.test_acc,
             "firing_rate": result.firing_rate,
             "epoch_s": result.epoch_s,
-            "T": T,
+            "T": overrides.get("T", T),
+            "overrides": overrides,
             "best_epoch": result.best_epoch,
             "epochs_run": result.epochs_run,
             "threads": torch.get_num_threads(),
