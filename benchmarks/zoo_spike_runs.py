@@ -1,8 +1,10 @@
 """Seeds of SpikeGCL and SpikeGT on Cora/CiteSeer, public and SGNNBench's random splits.
 
-One JSON per (model, dataset, split, seed) under ``--out`` (default ``results/zoo/runs``), in
-the zoo runner's format ``{"model", "dataset", "split", "seed", "acc_val", "acc_test",
-"firing_rate", "epoch_s", "T"}``; existing files are skipped, so a stopped run resumes.
+One JSON per (model, dataset, split, seed) under ``--out`` (default ``results/zoo/runs``),
+named ``<model>__<dataset>__<split>__<seed>.json`` as ``benchmarks/zoo.py`` names its runs, with
+``{"model", "dataset", "split", "seed", "acc_val", "acc_test", "firing_rate", "epoch_s", "T"}``
+(and the runner's ``val_acc``, ``test_acc``, ``label``, ``energy_uj``); existing files are
+skipped, so a stopped run resumes.
 Random splits follow SGNNBench's ``class_rand_splits``: 20 labelled nodes per class, then 500
 validation and 1,000 test nodes from the rest, drawn anew for every seed.
 
@@ -27,24 +29,30 @@ from spikegraph.datasets import load_planetoid
 from spikegraph.models import train_spike_gt, train_spikegcl
 
 TRAINERS = {"spikegcl": (train_spikegcl, 20), "spikegt": (train_spike_gt, 4)}
+LABELS = {"spikegcl": "SpikeGCL (linear probe)", "spikegt": "SpikeGT"}
 
 
 def class_random_split(
     data: Data, seed: int, per_class: int = 20, val: int = 500, test: int = 1000
 ) -> Data:
-    """A copy of ``data`` with SGNNBench's random split drawn from ``seed``."""
+    """A copy of ``data`` with SGNNBench's random split drawn from ``seed``: for every class
+    (in label order) ``per_class`` nodes of a random permutation, then a permutation of the
+    remaining nodes (in index order) gives ``val`` and ``test`` nodes. The same draws, in the
+    same order, as ``spikegraph.datasets.with_class_random_split`` of the zoo runner, so one
+    seed is one split for every model."""
     g = torch.Generator().manual_seed(seed)
-    train_idx, rest = [], []
+    train_idx = []
     for c in data.y.unique():
-        idx = (data.y == c).nonzero().flatten()
-        idx = idx[torch.randperm(idx.numel(), generator=g)]
-        train_idx.append(idx[:per_class])
-        rest.append(idx[per_class:])
-    rest_t = torch.cat(rest)
+        members = (data.y == c).nonzero().view(-1)
+        train_idx.append(members[torch.randperm(members.numel(), generator=g)[:per_class]])
+    train_t = torch.cat(train_idx)
+    rest = torch.ones(data.num_nodes, dtype=torch.bool)
+    rest[train_t] = False
+    rest_t = rest.nonzero().view(-1)
     rest_t = rest_t[torch.randperm(rest_t.numel(), generator=g)]
     out = copy.copy(data)
     for name, index in (
-        ("train_mask", torch.cat(train_idx)),
+        ("train_mask", train_t),
         ("val_mask", rest_t[:val]),
         ("test_mask", rest_t[val : val + test]),
     ):
@@ -95,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     graphs = {d: load_planetoid(d, root=args.root)[0] for d in args.datasets}
     for model, dataset, split, seed in tqdm(jobs, disable=args.no_progress):
-        path = args.out / f"{model}_{dataset}_{split}_{seed}.json"
+        path = args.out / f"{model}__{dataset}__{split}__{seed}.json"  # the zoo runner's names
         if path.exists():
             continue
         data = graphs[dataset]
@@ -108,9 +116,13 @@ def main(argv: list[str] | None = None) -> None:
             "dataset": dataset,
             "split": split,
             "seed": seed,
+            "label": LABELS[model],
             "acc_val": result.val_acc,
             "acc_test": result.test_acc,
+            "val_acc": result.val_acc,  # the zoo runner's keys
+            "test_acc": result.test_acc,
             "firing_rate": result.firing_rate,
+            "energy_uj": result.energy_uj,
             "epoch_s": result.epoch_s,
             "T": overrides.get("T", T),
             "overrides": overrides,

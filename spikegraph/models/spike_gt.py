@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from spikegraph.encoders import get_encoder
-from spikegraph.models.spikegcl import TrainResult, byte_dropout, firing_rate
+from spikegraph.models.spikegcl import TrainResult, byte_dropout, firing_stats
 from spikegraph.neurons import LIF
 from spikegraph.nn import ASLinear, SpikingASConv
 from spikegraph.synapse import ScalingShape, TargetRate, settle
@@ -384,5 +384,5 @@ def train_spike_gt(
     model.load_state_dict(best_state)
     model.eval()
     with torch.no_grad():
-        rate = firing_rate(model, lambda: model(data.x, data.edge_index))
-    return TrainResult(best[0], best[1], rate, epoch_s, best[2], epoch)
+        rate, energy = firing_stats(model, lambda: model(data.x, data.edge_index))
+    return TrainResult(best[0], best[1], rate, epoch_s, best[2], epoch, energy)

@@ -42,6 +42,7 @@ class TrainResult:
             only, the probes excluded; SpikeGT: ``train_run``'s epoch, evaluation included).
         best_epoch: the kept epoch.
         epochs_run: epochs trained before the stop.
+        energy_uj: estimated energy of that eval pass in µJ (45 nm operation costs).
     """
 
     val_acc: float
@@ -50,6 +51,7 @@ class TrainResult:
     epoch_s: float
     best_epoch: int
     epochs_run: int
+    energy_uj: float = float("nan")
 
     def __iter__(self) -> Iterator[float]:
         return iter((self.val_acc, self.test_acc))
@@ -370,11 +372,13 @@ def linear_probe(
     return best_val, best_test
 
 
-def firing_rate(model: nn.Module, run: object) -> float:
-    """Mean firing rate of ``model``'s LIF layers during ``run()`` (a no-grad eval call)."""
+def firing_stats(model: nn.Module, run: object) -> tuple[float, float]:
+    """Mean firing rate of ``model``'s LIF layers and the estimated energy in µJ
+    (:class:`~spikegraph.monitor.FiringMonitor`) of ``run()``, a no-grad eval call."""
     with FiringMonitor(model) as monitor:
         run()
-    return float(monitor.summary()["firing_rate_mean"])
+    summary = monitor.summary()
+    return float(summary["firing_rate_mean"]), float(summary["energy_pj"]) / 1e6
 
 
 def train_spikegcl(
@@ -439,5 +443,5 @@ def train_spikegcl(
     model.load_state_dict(best_state)
     model.eval()
     with torch.no_grad():
-        rate = firing_rate(model, lambda: model.encode(data.x, data.edge_index))
-    return TrainResult(best[0], best[1], rate, train_time / epoch, best[2], epoch)
+        rate, energy = firing_stats(model, lambda: model.encode(data.x, data.edge_index))
+    return TrainResult(best[0], best[1], rate, train_time / epoch, best[2], epoch, energy)
