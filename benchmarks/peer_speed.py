@@ -33,7 +33,7 @@ import torch_geometric  # noqa: F401 - imported before any torch_sparse stand-in
 from tqdm.auto import tqdm
 
 from spikegraph.datasets import load_planetoid
-from spikegraph.models import SpikeGCL, SpikeGT, SpikingGNN
+from spikegraph.models import SpikingGNN
 from spikegraph.tasks.node_classification import machine_info
 
 MODELS = ("spikegcl", "spikegt", "gc_snn", "spikinggcn")
@@ -67,8 +67,9 @@ def supervised_step(model: torch.nn.Module, data, lr: float, wd: float) -> Step:
 
 def ours(name: str, data, classes: int) -> tuple[Step, str]:  # noqa: ANN001
     cfg = CONFIGS[name]
+    models = importlib.import_module("spikegraph.models")  # by name: any spikegraph revision
     if name == "spikegcl":
-        model = SpikeGCL(data.num_features, cfg["hidden"], T=cfg["T"])
+        model = models.SpikeGCL(data.num_features, cfg["hidden"], T=cfg["T"])
         opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["wd"])
 
         def step() -> None:
@@ -79,7 +80,7 @@ def ours(name: str, data, classes: int) -> tuple[Step, str]:  # noqa: ANN001
 
         return step, "SpikeGCL"
     if name == "spikegt":
-        model = SpikeGT(
+        model = models.SpikeGT(
             data.num_features,
             cfg["hidden"],
             classes,
@@ -89,7 +90,7 @@ def ours(name: str, data, classes: int) -> tuple[Step, str]:  # noqa: ANN001
         )
         return supervised_step(model, data, cfg["lr"], cfg["wd"]), "SpikeGT"
     own = {"gc_snn": "GCSNN", "spikinggcn": "SpikingGCN"}[name]
-    cls = getattr(importlib.import_module("spikegraph.models"), own, None)
+    cls = getattr(models, own, None)
     if cls is not None:  # the zoo's own model, once it exists
         model = cls(data.num_features, cfg["hidden"], classes, T=cfg["T"])
         return supervised_step(model, data, cfg["lr"], cfg["wd"]), own
@@ -314,6 +315,7 @@ def main(argv: list[str] | None = None) -> dict:
                 peer_error = f"{type(exc).__name__}: {exc}"
         times = time_alternating(steps, args.epochs, args.warmup)
         row = {"model": name, "dataset": args.dataset, "split": "public", **CONFIGS[name]}
+        row["ours_from"] = str(Path(importlib.import_module("spikegraph").__file__).parent)
         for side, values in times.items():
             row[f"{side}_impl"] = labels[side]
             row[f"{side}_epoch_s"] = statistics.median(values)
