@@ -5,8 +5,24 @@ from spikegraph.models.ga_snn import GASNN
 from spikegraph.models.gc_snn import GCSNN
 from spikegraph.models.gcn import GCN
 from spikegraph.models.gnn_guard import GNNGuard
+from spikegraph.models.spike_gt import SpikeGT, train_spike_gt
+from spikegraph.models.spikegcl import SpikeGCL, TrainResult, linear_probe, train_spikegcl
 from spikegraph.models.spiking_gcn import SpikingGCN
 from spikegraph.models.spiking_gnn import SpikingGNN
 from spikegraph.models.spiking_mlp import SpikingMLP
 
-__all__ = ["GASNN", "GCN", "GCSNN", "GNNGuard", "SpikingGCN", "SpikingGNN", "SpikingMLP"]
+__all__ = [
+    "GASNN",
+    "GCN",
+    "GCSNN",
+    "GNNGuard",
+    "SpikeGCL",
+    "SpikeGT",
+    "SpikingGCN",
+    "SpikingGNN",
+    "SpikingMLP",
+    "TrainResult",
+    "linear_probe",
+    "train_spike_gt",
+    "train_spikegcl",
+]
