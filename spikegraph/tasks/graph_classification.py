@@ -681,6 +681,12 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     )
     p.add_argument("--threshold", type=float, default=d.threshold, help="snn: LIF threshold")
     p.add_argument("--decay", type=float, default=d.decay, help="snn: LIF decay")
+    p.add_argument(
+        "--no-normalize",
+        dest="normalize",
+        action="store_false",
+        help="snn: sum the synaptic inputs (GIN's aggregation) instead of GCN normalisation",
+    )
     p.add_argument("--root", type=Path, default=None, help="folder with <NAME>/raw/")
     p.add_argument("--cache", type=Path, default=None, help="writable copy of the raw files")
     p.add_argument(
@@ -729,7 +735,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     fields["target_rate"] = args.target_rate or None
     if args.model != "snn":  # the twins have no spiking settings: keep their JSON comparable
         defaults = Config()
-        for name in ("T", "scaling", "target_rate", "threshold", "decay", "surrogate"):
+        for name in ("T", "scaling", "target_rate", "threshold", "decay", "surrogate", "normalize"):
             fields[name] = getattr(defaults, name)
     return Config(**fields), args
 
