@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 from spikegraph.encoders import get_encoder
 from spikegraph.neurons import LIF
 from spikegraph.nn import SpikingASConv
-from spikegraph.synapse import SHAPES, ScalingShape
+from spikegraph.synapse import SHAPES, ScalingShape, TargetRate
 from spikegraph.tasks.node_classification import machine_info
 
 __all__ = [
@@ -113,6 +113,7 @@ class Config:
     decay: float = 0.9
     surrogate: str = "atan"
     normalize: bool = True  # GCN normalisation in the spiking layers (False: sum, as GIN)
+    mlp: bool = False  # a spiking linear layer after every graph layer (GIN's MLP, in spikes)
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -233,6 +234,28 @@ def _pool(name: str):
         raise ValueError(f"unknown pool {name!r}; choose one of {', '.join(POOLS)}") from None
 
 
+class SpikingLinear(nn.Module):
+    """A dense spiking layer for time-major node spikes: ``LIF(G * (W s + b))``, with the
+    expected-rate gain :math:`G` of :class:`~spikegraph.synapse.TargetRate` (``None``: free).
+
+    Shapes:
+        - input: ``[T, N, C]`` spikes; output: ``[T, N, C]`` spikes
+    """
+
+    def __init__(self, channels: int, target_rate: float | None, neuron: nn.Module) -> None:
+        super().__init__()
+        self.lin = nn.Linear(channels, channels)
+        self.neuron = neuron
+        self.rate = None if target_rate is None else TargetRate(target_rate)
+
+    def forward(self, s: Tensor) -> Tensor:
+        h = self.lin(s)
+        spikes = self.neuron(h if self.rate is None else self.rate(h))
+        if self.rate is not None:
+            self.rate.observe(spikes)
+        return spikes
+
+
 class SpikingGraphClassifier(nn.Module):
     r"""Graph classifier from :class:`~spikegraph.nn.SpikingASConv` layers and a spike-count
     read-out (the layer after AS-SNN, Xu et al., IEEE TNNLS 2025; the read-out after GIN's
@@ -287,12 +310,14 @@ class SpikingGraphClassifier(nn.Module):
         threshold: float = 0.5,
         decay: float = 0.9,
         surrogate: str = "atan",
+        mlp: bool = False,
         **conv_kwargs,
     ) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         self.encoder = get_encoder("repeat", T)
+        self.mlp = mlp
         self.pool = pool
         self._pool = _pool(pool)
         self.dropout = dropout
@@ -308,6 +333,11 @@ class SpikingGraphClassifier(nn.Module):
                 **conv_kwargs,
             )
             for c_in, c_out in zip(sizes[:-1], sizes[1:], strict=True)
+        )
+        # with mlp: a spiking linear layer after every graph layer (GIN's MLP, in spikes)
+        self.mlps = nn.ModuleList(
+            SpikingLinear(hidden_channels, target_rate, LIF(decay, threshold, "soft", surrogate))
+            for _ in range(num_layers if mlp else 0)
         )
         self.classifier = nn.Linear(num_layers * hidden_channels, out_channels)
         self.firing_rates: list[float] = []
@@ -334,8 +364,11 @@ class SpikingGraphClassifier(nn.Module):
             batch = x.new_zeros(x.shape[0], dtype=torch.long)
         h = self.encoder(x)
         pooled, rates = [], []
-        for conv in self.convs:
+        for i, conv in enumerate(self.convs):
             h = conv(h, edge_index)
+            if self.mlp:
+                rates.append(float(h.detach().mean()) if h.numel() else 0.0)
+                h = self.mlps[i](h)
             counts = h.mean(0)  # [N, C]: spikes per step, the pooling commutes with the mean
             pooled.append(self._pool(counts, batch, num_graphs))
             rates.append(float(counts.detach().mean()) if counts.numel() else 0.0)
@@ -447,6 +480,7 @@ def build_model(cfg: Config, num_features: int, num_classes: int) -> nn.Module:
             decay=cfg.decay,
             surrogate=cfg.surrogate,
             normalize=cfg.normalize,
+            mlp=cfg.mlp,
         )
     if cfg.model in ("gin", "gcn"):
         return GNNGraphClassifier(
@@ -687,6 +721,11 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
         action="store_false",
         help="snn: sum the synaptic inputs (GIN's aggregation) instead of GCN normalisation",
     )
+    p.add_argument(
+        "--mlp",
+        action="store_true",
+        help="snn: a spiking linear layer after every graph layer (GIN's MLP, in spikes)",
+    )
     p.add_argument("--root", type=Path, default=None, help="folder with <NAME>/raw/")
     p.add_argument("--cache", type=Path, default=None, help="writable copy of the raw files")
     p.add_argument(
@@ -735,9 +774,28 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     fields["target_rate"] = args.target_rate or None
     if args.model != "snn":  # the twins have no spiking settings: keep their JSON comparable
         defaults = Config()
-        for name in ("T", "scaling", "target_rate", "threshold", "decay", "surrogate", "normalize"):
+        for name in (
+            "T",
+            "scaling",
+            "target_rate",
+            "threshold",
+            "decay",
+            "surrogate",
+            "normalize",
+            "mlp",
+        ):
             fields[name] = getattr(defaults, name)
     return Config(**fields), args
+
+
+def _same_recipe(saved: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Whether a saved fold ran the current recipe; a field added to :class:`Config` since
+    then counts as unchanged if it has its default."""
+    defaults = asdict(Config())
+    return all(
+        saved.get(key, defaults[key]) == value if key in defaults else saved.get(key) == value
+        for key, value in current.items()
+    ) and set(saved) <= set(current)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -761,7 +819,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         path = run_path(args.runs_dir, cfg, fold) if args.runs_dir is not None else None
         if path is not None and path.is_file():
             done = json.loads(path.read_text())
-            if done["config"] != asdict(cfg):
+            if not _same_recipe(done["config"], asdict(cfg)):
                 raise SystemExit(
                     f"{path} was written with another recipe; remove it or use another --runs-dir"
                 )

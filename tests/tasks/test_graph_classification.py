@@ -1,6 +1,7 @@
 """Graph classification: the spiking model on batches and unseen graphs, the folds of the
 protocol, the command line, and a quick end-to-end run on MUTAG."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -28,8 +29,8 @@ def _graph(n: int, seed: int, label: int = 0) -> Data:
     return Data(x=x, edge_index=edge_index, y=torch.tensor([label]))
 
 
-def _trained_snn(graphs: list[Data]) -> gc.SpikingGraphClassifier:
-    model = gc.SpikingGraphClassifier(4, 8, 2, num_layers=2, T=4, dropout=0.0)
+def _trained_snn(graphs: list[Data], **kwargs) -> gc.SpikingGraphClassifier:
+    model = gc.SpikingGraphClassifier(4, 8, 2, num_layers=2, T=4, dropout=0.0, **kwargs)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     for batch in DataLoader(graphs, batch_size=3, shuffle=True):
         opt.zero_grad()
@@ -39,9 +40,10 @@ def _trained_snn(graphs: list[Data]) -> gc.SpikingGraphClassifier:
     return model.eval()
 
 
-def test_a_batch_of_graphs_gives_the_outputs_of_the_graphs_one_by_one():
+@pytest.mark.parametrize("variant", [{}, {"normalize": False, "mlp": True}])
+def test_a_batch_of_graphs_gives_the_outputs_of_the_graphs_one_by_one(variant):
     graphs = [_graph(n, s, s % 2) for s, n in enumerate([7, 5, 9, 6, 8, 4])]
-    model = _trained_snn(graphs).double()
+    model = _trained_snn(graphs, **variant).double()
     batch = Batch.from_data_list(graphs)
     with torch.no_grad():
         together = model(batch.x.double(), batch.edge_index, batch.batch, batch.num_graphs)
@@ -105,6 +107,14 @@ def test_imdb_binary_gets_one_hot_degree_features(shared_datasets, tmp_path):
 def test_missing_raw_files_name_the_root(tmp_path):
     with pytest.raises(FileNotFoundError, match="--root"):
         gc.load_tu("MUTAG", tmp_path / "nowhere", tmp_path / "cache")
+
+
+def test_a_saved_fold_without_a_later_field_counts_as_the_same_recipe_at_its_default():
+    current = dataclasses.asdict(gc.Config())
+    old = {k: v for k, v in current.items() if k != "mlp"}
+    assert gc._same_recipe(old, current)
+    assert not gc._same_recipe(old, {**current, "mlp": True})
+    assert not gc._same_recipe({**old, "hidden": 32}, current)
 
 
 def _example(*args: str) -> subprocess.CompletedProcess:
