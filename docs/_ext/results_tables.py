@@ -48,6 +48,7 @@ WRITERS = {
     "results/nmnist_training": "python examples/nmnist_train.py (results/nmnist_training/README.md)",
     "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
     "results/graph_classification": "bash results/graph_classification/run_all.sh",
+    "results/graph_classification/screen": "bash results/graph_classification/run_screen.sh",
 }
 
 
@@ -955,6 +956,29 @@ def graph_classification() -> Table:
     return Table(header, rows, [REPO / GC_SUMMARY], "llrrrlr")
 
 
+GC_SCREEN = "results/graph_classification/screen/summary.json"
+
+
+def graph_classification_screen() -> Table:
+    """The spiking model's recipe screen on MUTAG: selection by inner-validation accuracy."""
+    screen = load(GC_SCREEN)
+    rows = []
+    for row in _get(screen, GC_SCREEN, "rows"):
+        changed = ", ".join(f"{k}={v}" for k, v in row["changed"].items()) or "defaults"
+        rows.append(
+            [
+                row["variant"],
+                changed,
+                str(row["folds"]),
+                _pct(row["val_acc_mean"]),
+                f"{_pct(row['acc_mean'])} ± {_pct(row['acc_std'])}",
+                f"{row['firing_rate']:.3f} (max {row['firing_max_layer']:.3f})",
+            ]
+        )
+    header = ["variant", "recipe", "folds", "val. acc. %", "test acc. %", "hidden firing"]
+    return Table(header, rows, [REPO / GC_SCREEN], "llrrrl")
+
+
 TABLES: dict[str, Callable[[], Table]] = {
     "node_classification": node_classification,
     "node_scale": node_scale,
@@ -979,6 +1003,7 @@ TABLES: dict[str, Callable[[], Table]] = {
     "performance_edges": performance_edges,
     "performance_revisions": performance_revisions,
     "graph_classification": graph_classification,
+    "graph_classification_screen": graph_classification_screen,
     "summary": summary,
 }
 

@@ -66,6 +66,7 @@ __all__ = [
     "train_fold",
     "run_fold",
     "summarize",
+    "screen_summary",
     "main",
 ]
 
@@ -84,6 +85,20 @@ GIN_ANCHORS = {"NCI1": 0.800, "PROTEINS": 0.733, "ENZYMES": 0.596, "IMDB-BINARY"
 GIN_ANCHORS["MUTAG"] = 0.894
 TARGET_GAP = 0.01  # the spiking model within 1.0 point of the better twin ...
 TARGET_FIRING = 0.15  # ... at hidden firing <= 0.15
+# Config fields added after the first results were saved, with the behaviour the code had
+# before them: a saved recipe without one of them ran with this value.
+ADDED_FIELDS = {"mlp": False}
+# Config fields that only the spiking model reads (a twin's saved recipe ignores them).
+SPIKING_FIELDS = (
+    "T",
+    "scaling",
+    "target_rate",
+    "threshold",
+    "decay",
+    "surrogate",
+    "normalize",
+    "mlp",
+)
 
 
 @dataclass
@@ -112,8 +127,10 @@ class Config:
     threshold: float = 0.5
     decay: float = 0.9
     surrogate: str = "atan"
-    normalize: bool = True  # GCN normalisation in the spiking layers (False: sum, as GIN)
-    mlp: bool = False  # a spiking linear layer after every graph layer (GIN's MLP, in spikes)
+    # the spiking layers' architecture, screened on MUTAG by inner-validation accuracy
+    # (results/graph_classification/screen): summed inputs and a spiking MLP, as GIN
+    normalize: bool = False  # GCN normalisation in the spiking layers (False: sum)
+    mlp: bool = True  # a spiking linear layer after every graph layer (GIN's MLP, in spikes)
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -262,8 +279,16 @@ class SpikingGraphClassifier(nn.Module):
     per-layer pooling, Xu et al., ICLR 2019).
 
     The node features :math:`x` are repeated over :math:`T` steps (direct coding) into
-    :math:`L` spiking layers, :math:`s^{(l)} = \mathrm{SpikingASConv}_l(s^{(l-1)})` with
-    :math:`s^{(0)}(t) = x`. Graph :math:`g`'s representation is every layer's spike count,
+    :math:`L` spiking blocks. Each is a :class:`~spikegraph.nn.SpikingASConv` layer with LIF
+    neurons and, with ``mlp=True`` (default), a spiking linear layer after it, the spiking
+    counterpart of GIN's MLP,
+
+    .. math::
+        s^{(l)} = \mathrm{LIF}\bigl(G_l (W_l\, \mathrm{SpikingASConv}_l(s^{(l-1)}) + b_l)\bigr),
+        \qquad s^{(0)}(t) = x,
+
+    with :math:`G_l` the expected-rate gain; ``normalize=False`` (default) sums the scaled
+    synaptic inputs as GIN does instead of GCN's symmetric normalisation. Graph :math:`g`'s representation is every layer's spike count,
     pooled over its nodes :math:`V_g` and averaged over time, and a linear layer gives the logits,
 
     .. math::
@@ -274,7 +299,8 @@ class SpikingGraphClassifier(nn.Module):
     (inductive) experience: a batch of graphs gives each graph its own outputs (in eval) and a
     graph never seen in training needs no extra call. ``target_rate`` gives every spiking
     layer an expected firing rate (:class:`~spikegraph.synapse.TargetRate`). After every call,
-    :attr:`firing_rates` holds each layer's mean rate (spikes per neuron and step).
+    :attr:`firing_rates` holds each spiking layer's mean rate (spikes per neuron and step; with
+    ``mlp``, graph layer and linear layer in turn).
 
     Args:
         in_channels: node feature size.
@@ -282,11 +308,13 @@ class SpikingGraphClassifier(nn.Module):
         out_channels: number of classes.
         num_layers: spiking layers :math:`L` (default 3).
         T: time steps (default 4).
-        pool: ``"add"`` (default: spike counts) or ``"mean"`` (firing rates) over nodes.
+        pool: ``"mean"`` (default: firing rates) or ``"add"`` (spike counts) over nodes.
         dropout: dropout on :math:`z_g` (default 0.5).
         scaling: scaling shape of every layer (default ``"relative"``; ``None``: off).
         target_rate: expected firing rate of every layer (default 0.1; ``None``: free).
         threshold, decay, surrogate: LIF settings (defaults 0.5, 0.9, ``"atan"``).
+        normalize: GCN-normalise the graph layers' inputs (default ``False``: summed).
+        mlp: a spiking linear layer after every graph layer (default ``True``).
         **conv_kwargs: passed to every :class:`~spikegraph.nn.SpikingASConv`.
 
     Shapes:
@@ -303,14 +331,15 @@ class SpikingGraphClassifier(nn.Module):
         *,
         num_layers: int = 3,
         T: int = 4,
-        pool: str = "add",
+        pool: str = "mean",
         dropout: float = 0.5,
         scaling: str | ScalingShape | None = "relative",
         target_rate: float | None = 0.1,
         threshold: float = 0.5,
         decay: float = 0.9,
         surrogate: str = "atan",
-        mlp: bool = False,
+        normalize: bool = False,
+        mlp: bool = True,
         **conv_kwargs,
     ) -> None:
         super().__init__()
@@ -329,6 +358,7 @@ class SpikingGraphClassifier(nn.Module):
                 scaling=scaling,
                 neuron=LIF(decay, threshold, "soft", surrogate),
                 target_rate=target_rate,
+                normalize=normalize,
                 cached=False,
                 **conv_kwargs,
             )
@@ -626,6 +656,7 @@ def aggregate(results: list[dict[str, Any]]) -> dict[str, Any]:
         "firing_rate": None,
         "folds": len(results),
         "folds_planned": results[0]["folds"],
+        "val_acc_mean": statistics.fmean(r["val_acc"] for r in results),
         "epochs_run_mean": statistics.fmean(r["epochs_run"] for r in results),
     }
     if all("firing_rate" in r for r in results):
@@ -677,6 +708,29 @@ def summarize(runs_dir: Path, out: Path | None = None) -> dict[str, Any]:
     return summary
 
 
+def screen_summary(screen_dir: Path, out: Path | None = None) -> dict[str, Any]:
+    """One row per variant folder of ``screen_dir`` (each a ``--runs-dir`` of one dataset and
+    model): its recipe's differences from :class:`Config`'s defaults, the mean inner-validation
+    accuracy (the selection criterion), and the test accuracy and firing of :func:`aggregate`."""
+    defaults = asdict(Config())
+    rows = []
+    for folder in sorted(p for p in screen_dir.iterdir() if p.is_dir()):
+        results = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+        if not results:
+            continue
+        config = {**ADDED_FIELDS, **results[0]["config"]}
+        changed = {
+            k: v
+            for k, v in config.items()
+            if k not in ("dataset", "model") and v != defaults.get(k)
+        }
+        rows.append({"variant": folder.name, "changed": changed, **aggregate(results)})
+    summary = {"selection": "mean inner-validation accuracy over the folds", "rows": rows}
+    if out is not None:
+        out.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
 # --- command line ----------------------------------------------------------------------------------
 
 
@@ -716,14 +770,15 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--threshold", type=float, default=d.threshold, help="snn: LIF threshold")
     p.add_argument("--decay", type=float, default=d.decay, help="snn: LIF decay")
     p.add_argument(
-        "--no-normalize",
-        dest="normalize",
-        action="store_false",
-        help="snn: sum the synaptic inputs (GIN's aggregation) instead of GCN normalisation",
+        "--normalize",
+        action=argparse.BooleanOptionalAction,
+        default=d.normalize,
+        help="snn: GCN-normalise the synaptic inputs (default: off, summed as in GIN)",
     )
     p.add_argument(
         "--mlp",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=d.mlp,
         help="snn: a spiking linear layer after every graph layer (GIN's MLP, in spikes)",
     )
     p.add_argument("--root", type=Path, default=None, help="folder with <NAME>/raw/")
@@ -774,24 +829,20 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     fields["target_rate"] = args.target_rate or None
     if args.model != "snn":  # the twins have no spiking settings: keep their JSON comparable
         defaults = Config()
-        for name in (
-            "T",
-            "scaling",
-            "target_rate",
-            "threshold",
-            "decay",
-            "surrogate",
-            "normalize",
-            "mlp",
-        ):
+        for name in SPIKING_FIELDS:
             fields[name] = getattr(defaults, name)
     return Config(**fields), args
 
 
 def _same_recipe(saved: dict[str, Any], current: dict[str, Any]) -> bool:
     """Whether a saved fold ran the current recipe; a field added to :class:`Config` since
-    then counts as unchanged if it has its default."""
+    then (:data:`ADDED_FIELDS`) counts with the value the code had before it; a twin's spiking
+    fields are not compared."""
+    saved = {**ADDED_FIELDS, **saved}
     defaults = asdict(Config())
+    if current.get("model") != "snn":
+        saved = {k: v for k, v in saved.items() if k not in SPIKING_FIELDS}
+        current = {k: v for k, v in current.items() if k not in SPIKING_FIELDS}
     return all(
         saved.get(key, defaults[key]) == value if key in defaults else saved.get(key) == value
         for key, value in current.items()
