@@ -58,7 +58,9 @@ __all__ = [
     "MODELS",
     "Config",
     "SpikingGraphClassifier",
+    "SpikingLinear",
     "GNNGraphClassifier",
+    "SignedLog",
     "load_tu",
     "stratified_folds",
     "holdout_split",
@@ -711,7 +713,7 @@ def summarize(runs_dir: Path, out: Path | None = None) -> dict[str, Any]:
 def screen_summary(screen_dir: Path, out: Path | None = None) -> dict[str, Any]:
     """One row per variant folder of ``screen_dir`` (each a ``--runs-dir`` of one dataset and
     model): its recipe's differences from :class:`Config`'s defaults, the mean inner-validation
-    accuracy (the selection criterion), and the test accuracy and firing of :func:`aggregate`."""
+    accuracy (the selection criterion), and the test accuracy and firing of ``aggregate``."""
     defaults = asdict(Config())
     rows = []
     for folder in sorted(p for p in screen_dir.iterdir() if p.is_dir()):
