@@ -932,7 +932,9 @@ def graph_classification() -> Table:
             met = "met" if target["accuracy_met"] and target["firing_met"] else "not met"
             gap = f"{_points(target['gap'])} vs {target['better_twin'].upper()} ({met})"
         anchor = target and target.get("gin_anchor") if model == "gin" else None
-        firing = "–" if row["firing_rate"] is None else f"{row['firing_rate']:.3f}"
+        firing = "–"
+        if row["firing_rate"] is not None:
+            firing = f"{row['firing_rate']:.3f} (max {row['firing_max_layer']:.3f})"
         rows.append(
             [
                 dataset,
@@ -949,7 +951,7 @@ def graph_classification() -> Table:
         "model",
         "test acc. % (mean ± std)",
         "folds run",
-        "hidden firing",
+        "hidden firing: mean (layer max)",
         "SNN − better twin (points)",
         "GIN anchor %",
     ]
