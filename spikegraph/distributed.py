@@ -203,14 +203,16 @@ class ExperienceSync:
         return f"{type(self).__name__}(group={'default' if self.group is None else self.group})"
 
 
-def _scalings(model: nn.Module) -> list[SynapticScaling]:
-    return [m for m in model.modules() if isinstance(m, SynapticScaling)]
+def _scalings(model: nn.Module) -> list[SynapticScaling | TargetRate]:
+    return [m for m in model.modules() if isinstance(m, SynapticScaling | TargetRate)]
 
 
 def sync_experience(
     model: nn.Module, group: torch.distributed.ProcessGroup | None = None
-) -> list[SynapticScaling]:
-    """Put one :class:`ExperienceSync` into every scaling module of ``model``; returns them."""
+) -> list[SynapticScaling | TargetRate]:
+    """Put one :class:`ExperienceSync` into every scaling module and every expected-rate
+    controller (:class:`~spikegraph.synapse.TargetRate`) of ``model``; returns them. A
+    controller then steps its gain from the rate of all ranks' spikes together."""
     scalings = _scalings(model)
     reducer = ExperienceSync(group)
     for scaling in scalings:
@@ -231,15 +233,10 @@ def wrap_model(
 
     Parameters *and* buffers start from rank 0's (DDP broadcasts only the parameters when buffer
     broadcasts are off), per-forward buffer broadcasts are off (they would discard the other
-    ranks' experience updates) and every scaling module gets an :class:`ExperienceSync`.
+    ranks' experience updates) and every scaling module and expected-rate controller gets an
+    :class:`ExperienceSync`.
     ``ddp_kwargs`` go to :class:`~torch.nn.parallel.DistributedDataParallel`.
     """
-    if any(isinstance(m, TargetRate) for m in model.modules()):
-        raise NotImplementedError(
-            "target_rate's gain controller (TargetRate) updates its gain from each rank's own "
-            "firing and is not kept in sync across ranks yet: train without target_rate in "
-            "distributed mode"
-        )
     if ddp_kwargs.get("broadcast_buffers") or ddp_kwargs.get("forward_sync_buffers"):
         raise ValueError(
             "buffer broadcasts at every forward call would overwrite every rank's experience "

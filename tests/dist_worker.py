@@ -31,7 +31,9 @@ from spikegraph.distributed import (
     sync_experience,
     wrap_model,
 )
+from spikegraph.models import SpikingGNN
 from spikegraph.nn import ASLinear
+from spikegraph.synapse import TargetRate
 from spikegraph.tasks import minibatch
 from spikegraph.tasks.minibatch import (
     build_minibatch_model,
@@ -140,6 +142,27 @@ def dense(ctx: DistContext) -> dict:
     return out
 
 
+def rate_control(ctx: DistContext, synced: bool) -> list[torch.Tensor]:
+    """A full-graph model with an expected firing rate; rank 1 sees denser input, so its own
+    firing differs from rank 0's. Returns every controller's log-gain after three steps."""
+    torch.manual_seed(0)
+    model = SpikingGNN(6, 8, 2, T=4, dropout=0.0, scaling=None, target_rate=0.1)
+    net = (
+        wrap_model(model)
+        if synced
+        else DistributedDataParallel(model, **{_FORWARD_BUFFER_SYNC_ARG: False})
+    )
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    g = torch.Generator().manual_seed(ctx.rank)
+    x = (torch.rand(20, 6, generator=g) < 0.2 + 0.4 * ctx.rank).float()
+    edges = torch.randint(0, 20, (2, 60), generator=torch.Generator().manual_seed(7))
+    for _ in range(3):
+        opt.zero_grad()
+        net(x, edges).square().mean().backward()
+        opt.step()
+    return [m.log_gain.clone() for m in model.modules() if isinstance(m, TargetRate)]
+
+
 def detects_divergence(ctx: DistContext) -> list[str]:
     torch.manual_seed(0)
     layer = ASLinear(4, 2)
@@ -158,6 +181,8 @@ def scenarios(out_dir: Path) -> None:
         "training": training(ctx, synced=True),
         "unsynced": training(ctx, synced=False),
         "dense": dense(ctx),
+        "rate": rate_control(ctx, synced=True),
+        "rate_unsynced": rate_control(ctx, synced=False),
         "divergence": detects_divergence(ctx),
     }
     torch.save(results, out_dir / f"rank{ctx.rank}.pt")

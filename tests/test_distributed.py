@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import subprocess
@@ -186,12 +187,32 @@ def test_experience_sync_is_identity_in_a_world_of_one(monkeypatch):
     assert out_mean is mean and out_index is index
 
 
-def test_wrap_model_refuses_target_rate_controllers():
-    from spikegraph.distributed import wrap_model
-    from spikegraph.models import SpikingGNN
+def test_expected_rate_gains_are_bit_identical_on_both_ranks(ranks):
+    synced = [r["rate"] for r in ranks]
+    assert len(synced[0]) == 1  # the hidden layer's controller
+    assert all(same_bits(a, b) for a, b in zip(*synced, strict=True))
+    assert float(synced[0][0].abs()) > 0  # the controller did move
+    # the control: each rank steps by its own firing, and the gains drift apart
+    unsynced = [r["rate_unsynced"] for r in ranks]
+    assert not same_bits(unsynced[0][0], unsynced[1][0])
 
-    with pytest.raises(NotImplementedError, match="target_rate"):
-        wrap_model(SpikingGNN(4, 8, 2, target_rate=0.1))
+
+def test_the_rate_controller_steps_from_the_combined_rate():
+    from spikegraph.synapse import TargetRate
+
+    seen = []
+
+    def combine(rate, index, count):  # as ExperienceSync: another rank fired at 0.3, 8 values
+        seen.append((float(rate), index, count))
+        return (rate * count + 0.3 * 8) / (count + 8), index
+
+    rate = TargetRate(0.1, adaptation=0.5)
+    rate.update_reducer = combine
+    rate.observe(torch.tensor([[1.0, 0.0], [0.0, 0.0]]))  # this rank: 1 of 4 fired
+    assert seen == [(0.25, None, 4)]
+    combined = (0.25 * 4 + 0.3 * 8) / 12
+    expected = 0.5 * (math.log(0.1) - math.log(combined))
+    assert float(rate.log_gain) == pytest.approx(expected, rel=1e-6)
 
 
 def test_single_process_context():

@@ -14,7 +14,8 @@ real=${REAL_ROOT:-../shared/datasets/NMNIST}
 opt=${OPT:?set OPT to the optimiser options chosen on validation}
 ewc=${EWC:?set EWC to the EWC lambda chosen on validation}
 consol=${CONSOL:-0}
-mkdir -p results/nmnist_continual/study
+study=results/nmnist_continual/${STUDY:-study}  # e.g. STUDY=study_adam for another optimiser
+mkdir -p $study
 for job in "$@"; do
   IFS=: read -r seed method extra <<< "$job"
   args="--methods $method --seed $seed --ewc-lambda $ewc $opt"
@@ -22,7 +23,7 @@ for job in "$@"; do
   if [ "$extra" = consolidation ]; then
     args="$args --variants scaling --consolidation $consol"; name=${name}_consolidation
   fi
-  out=results/nmnist_continual/study/$name log=results/nmnist_continual/study/$name.log
+  out=$study/$name log=$study/$name.log
   grep -qs "results written" $log && continue
   echo "$(date -u +%H:%M) $name: python examples/nmnist_continual.py $args"
   python examples/nmnist_continual.py --sim-root $sim --real-root $real --tasks 20 \

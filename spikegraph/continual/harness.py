@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from spikegraph.continual.metrics import summarize
 from spikegraph.continual.plugins import Plugin
 from spikegraph.events.training import FrameSet, evaluate, train_epoch
-from spikegraph.synapse import consolidate
+from spikegraph.synapse import consolidate, consolidate_updates
 
 __all__ = ["TrainConfig", "make_optimizer", "run_tasks", "save_checkpoint", "load_checkpoint"]
 
@@ -63,12 +63,17 @@ class TrainConfig:
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """The optimizer of ``cfg`` over all parameters of ``model``."""
+    """The optimizer of ``cfg`` over all parameters of ``model``; consolidated layers scale its
+    steps (:func:`~spikegraph.synapse.consolidate_updates`), so consolidation works with any
+    optimizer."""
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose 'adam' or 'sgd'")
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    elif cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    else:
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose 'adam' or 'sgd'")
+    consolidate_updates(opt, model)
+    return opt
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:

@@ -4,7 +4,12 @@ It knows nothing of graphs or images; :class:`~spikegraph.nn.SpikingASConv` and
 :class:`~spikegraph.nn.ASLinear` both build on it.
 """
 
-from spikegraph.synapse.consolidation import consolidate, scale_gradient
+from spikegraph.synapse.consolidation import (
+    ConsolidatedUpdates,
+    consolidate,
+    consolidate_updates,
+    scale_gradient,
+)
 from spikegraph.synapse.rate import TargetRate
 from spikegraph.synapse.scaling import SynapticScaling
 from spikegraph.synapse.settling import settle
@@ -13,6 +18,7 @@ from spikegraph.synapse.shapes import (
     Gaussian,
     Homeostatic,
     Linear,
+    MeanField,
     Relative,
     ScalingShape,
     Tent,
@@ -23,11 +29,13 @@ from spikegraph.synapse.shapes import (
 from spikegraph.synapse.trace import SILENT, TraceState, scaled_trace, trace_init, trace_step
 
 __all__ = [
+    "ConsolidatedUpdates",
     "SHAPES",
     "SILENT",
     "Gaussian",
     "Homeostatic",
     "Linear",
+    "MeanField",
     "Relative",
     "ScalingShape",
     "SynapticScaling",
@@ -35,6 +43,7 @@ __all__ = [
     "Tent",
     "TraceState",
     "consolidate",
+    "consolidate_updates",
     "fixed_point",
     "get_scaling",
     "lipschitz",

@@ -24,10 +24,23 @@ costs a second sparse product forward. It is the paper's "long-term consolidatio
 gradient signals regulated by the scaling factor", with the long-term experience as the
 regulator: the more of past tasks a synapse carried, the less it can still change.
 
-**Optimizer.** Adam and RMSprop divide every parameter's gradient by its own running
-magnitude, so a factor that stays constant over a task is normalised away: in ``ASLinear``
-each weight has a single :math:`\pi_j` and consolidation then does (almost) nothing. Use
-plain or momentum SGD (the AS-SNN authors' optimizer) with consolidation.
+**Optimizer: scale the update, not only the gradient.** Adam and RMSprop divide every
+parameter's gradient by its own running magnitude, so a gradient factor that stays constant
+over a task is normalised away: in ``ASLinear`` each weight has a single :math:`\pi_j`, and a
+gradient-scaled consolidation does (almost) nothing under Adam. :class:`ConsolidatedUpdates`
+(installed by :func:`consolidate_updates`, and by the continual harness's optimizer) scales the
+*step* instead: after every ``optimizer.step()`` each weight leaving input :math:`j` is moved
+back to
+
+.. math::
+    W_{ij} \leftarrow W_{ij}^{old} + \pi_j\,\bigl(W_{ij}^{new} - W_{ij}^{old}\bigr),
+
+so a consolidated synapse moves :math:`\pi_j` times as far as a free one under any optimizer
+(for plain SGD the same as scaling its gradient). Its weights' gradient is then left unscaled
+(the gradient handed back to the input still carries :math:`\pi_j`). The graph layer's synapses
+are edges that share one weight matrix, so no weight belongs to one synapse; there the
+gradient path stays, and it is not undone by Adam because it changes how much each edge
+contributes to a shared weight's gradient, not a constant per weight.
 """
 
 from __future__ import annotations
@@ -37,7 +50,7 @@ from torch import Tensor, nn
 
 from spikegraph.synapse.scaling import SynapticScaling
 
-__all__ = ["consolidate", "scale_gradient"]
+__all__ = ["ConsolidatedUpdates", "consolidate", "consolidate_updates", "scale_gradient"]
 
 
 class _ScaleGradient(torch.autograd.Function):
@@ -69,3 +82,57 @@ def consolidate(model: nn.Module) -> int:
             module.consolidate()
             done += 1
     return done
+
+
+class ConsolidatedUpdates:
+    """Optimizer hooks that scale every consolidated weight's step by its synapse's plasticity
+    (module docstring). Layers take part by offering ``consolidated_weights()``, pairs of a
+    parameter and its plasticity broadcast against it (``None`` while nothing is consolidated),
+    and a ``consolidate_by`` attribute that this class sets to ``"update"``.
+
+    Args:
+        optimizer: any ``torch.optim.Optimizer``.
+        model: the model whose layers it serves.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, model: nn.Module) -> None:
+        self.layers = [
+            m
+            for m in model.modules()
+            if hasattr(m, "consolidated_weights") and m.scaling.consolidation > 0
+        ]
+        for layer in self.layers:
+            layer.consolidate_by = "update"
+        self._before: list[tuple[Tensor, Tensor, Tensor]] = []
+        self._handles = [
+            optimizer.register_step_pre_hook(self._snapshot),
+            optimizer.register_step_post_hook(self._scale),
+        ]
+
+    @torch.no_grad()
+    def _snapshot(self, *_: object) -> None:
+        self._before = [
+            (weight, weight.detach().clone(), plasticity)
+            for layer in self.layers
+            for weight, plasticity in layer.consolidated_weights()
+            if plasticity is not None
+        ]
+
+    @torch.no_grad()
+    def _scale(self, *_: object) -> None:
+        for weight, old, plasticity in self._before:
+            weight.copy_(torch.lerp(old, weight, plasticity.to(weight.dtype)))
+        self._before = []
+
+    def remove(self) -> None:
+        """Take the hooks out; the layers scale gradients again."""
+        for handle in self._handles:
+            handle.remove()
+        for layer in self.layers:
+            layer.consolidate_by = "gradient"
+
+
+def consolidate_updates(optimizer: torch.optim.Optimizer, model: nn.Module) -> ConsolidatedUpdates:
+    """Make consolidation of ``model`` act on ``optimizer``'s steps (:class:`ConsolidatedUpdates`);
+    returns the hooks (``.remove()`` undoes them)."""
+    return ConsolidatedUpdates(optimizer, model)

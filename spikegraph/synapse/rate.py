@@ -50,6 +50,12 @@ class TargetRate(nn.Module):
     """
 
     log_gain: Tensor
+    #: Optional ``(rate, index, count) -> (rate, index)`` through which every training call's
+    #: measured rate passes (``index`` is always ``None``; ``count`` is the number of values
+    #: behind the rate). A data-parallel run sets :class:`spikegraph.distributed.ExperienceSync`
+    #: here, so that every rank steps its gain from all ranks' combined rate: the same update
+    #: on every rank, and gains that stay bit-identical.
+    update_reducer = None
 
     def __init__(
         self,
@@ -94,8 +100,12 @@ class TargetRate(nn.Module):
         if not self.training:
             return
         spikes = spikes.detach().reshape(-1, spikes.shape[-1])
-        rate = spikes.mean(0) if self.log_gain.numel() > 1 else spikes.mean().reshape(1)
+        per_channel = self.log_gain.numel() > 1
+        rate = spikes.mean(0) if per_channel else spikes.mean().reshape(1)
         rate = rate.to(self.log_gain.dtype)
+        if self.update_reducer is not None:
+            count = spikes.shape[0] if per_channel else spikes.numel()
+            rate, _ = self.update_reducer(rate, None, count)
         error = math.log(self.target) - rate.clamp_min(self.floor * self.target).log()
         bound = math.log(self.max_gain)
         self.log_gain.add_(self.adaptation * error).clamp_(-bound, bound)

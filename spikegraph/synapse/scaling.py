@@ -127,26 +127,39 @@ class SynapticScaling(nn.Module):
         """Whether the shape reads intensities relative to the experience."""
         return self.shape is not None and self.shape.relative
 
-    def forward(self, drive: Tensor, index: Tensor | None = None) -> Tensor | None:
+    def forward(
+        self, drive: Tensor, index: Tensor | None = None, *, shared: bool = False
+    ) -> Tensor | None:
         """The scale of every synapse and step (``None`` without a shape).
 
         ``index`` (``[K]``, optional, unique) names the entries of the experience buffer that
         the ``K`` synapses of ``drive`` own, for mini-batches that see a subset of a larger set of
         synapses (e.g. a sampled subgraph's global edge ids); only those entries are read
         and updated. The buffer must then already have its full size.
+
+        ``shared=True`` gives all synapses one experience entry, a reference of the whole layer
+        that does not belong to any particular set of synapses (the inductive experience of a
+        graph layer, :class:`~spikegraph.nn.SpikingASConv`): every synapse's trace starts from
+        it and a training call moves it towards the mean intensity over all synapses, steps and
+        batch entries, :math:`\\bar e \\leftarrow (1-m)\\,\\bar e + m\\,\\overline{x}`.
         """
         if self.shape is None:
             return None
-        prior = self._prior(drive) if index is None else self._indexed_prior(drive, index)
+        if shared:
+            prior = self._shared_prior(drive)
+        else:
+            prior = self._prior(drive) if index is None else self._indexed_prior(drive, index)
         if self.relative:
-            prior = self._fill_unknown(prior, drive, index)
+            prior = self._fill_unknown(prior, drive, None if shared else index, shared)
         with torch.set_grad_enabled(self.trace_grad and torch.is_grad_enabled()):
             drive_in = drive if self.trace_grad else drive.detach()
             scale, intensity = scaled_trace(
                 drive_in, self.shape, prior, decay=self.decay, prior_weight=self.prior_weight
             )
         if self.training and self.experience_momentum > 0:
-            self._update_experience(intensity, index)
+            self._update_experience(intensity, index, shared)
+        if self.shape.pooled:  # the mean-field control: one scale per step for all synapses
+            scale = scale.mean(-1, keepdim=True).expand_as(scale)
         return scale
 
     @torch.no_grad()
@@ -189,6 +202,20 @@ class SynapticScaling(nn.Module):
             )
         return self.experience[index].to(drive.dtype)
 
+    def _shared_prior(self, drive: Tensor) -> Tensor:
+        if self.num_synapses is None:
+            if not self.training:  # eval never changes state: use a fresh prior
+                fresh = math.nan if self.relative else self.experience_init
+                return drive.new_full((drive.shape[-1],), fresh)
+            self.reset_experience(1)
+        if self.num_synapses != 1:
+            raise ValueError(
+                f"a shared (layer-level) experience has one entry, but this buffer holds "
+                f"{self.num_synapses} (one per synapse of a graph): call reset_experience() to "
+                "start a layer-level experience, or name the synapses (e_id / cached=True)"
+            )
+        return self.experience.to(drive.dtype).expand(drive.shape[-1])
+
     def _prior(self, drive: Tensor) -> Tensor:
         size = drive.shape[-1]
         if self.num_synapses is None:
@@ -206,30 +233,38 @@ class SynapticScaling(nn.Module):
         return self.experience.to(drive.dtype)
 
     @torch.no_grad()
-    def _fill_unknown(self, prior: Tensor, drive: Tensor, index: Tensor | None) -> Tensor:
-        """Entries never seen (``nan``) take this call's mean drive; kept in training. (While
-        ``torch.compile`` traces, the fill-in runs whether or not an entry is unknown: a test
-        of the values would break the graph.)"""
+    def _fill_unknown(
+        self, prior: Tensor, drive: Tensor, index: Tensor | None, shared: bool = False
+    ) -> Tensor:
+        """Entries never seen (``nan``) take this call's mean drive (over everything for a
+        shared entry); kept in training. (While ``torch.compile`` traces, the fill-in runs
+        whether or not an entry is unknown: a test of the values would break the graph.)"""
         unknown = prior.isnan()
         if not compiling() and not bool(unknown.any()):
             return prior
-        first = drive.detach().reshape(-1, drive.shape[-1]).mean(0).to(prior.dtype)
+        flat = drive.detach().reshape(-1, drive.shape[-1])
+        first = (flat.mean() if shared else flat.mean(0)).to(prior.dtype)
         prior = torch.where(unknown, first, prior)
         if self.training and self.experience.numel():
-            if index is None:
+            if shared:
+                self.experience.copy_(prior[:1])
+            elif index is None:
                 self.experience.copy_(prior)
             else:
                 self.experience[index] = prior.to(self.experience.dtype)
         return prior
 
     @torch.no_grad()
-    def _update_experience(self, intensity: Tensor, index: Tensor | None = None) -> None:
-        mean = intensity.detach().reshape(-1, intensity.shape[-1]).mean(0)
+    def _update_experience(
+        self, intensity: Tensor, index: Tensor | None = None, shared: bool = False
+    ) -> None:
+        flat = intensity.detach().reshape(-1, intensity.shape[-1])
+        mean = flat.mean().reshape(1) if shared else flat.mean(0)
         mean = mean.to(self.experience.dtype)
         old = self.experience if index is None else self.experience[index]
         new = old.lerp(mean, self.experience_momentum)
         if self.update_reducer is not None:
-            count = intensity.numel() // max(intensity.shape[-1], 1)  # values per synapse
+            count = intensity.numel() // (1 if shared else max(intensity.shape[-1], 1))
             new, index = self.update_reducer(new, index, count)
         if index is None:
             self.experience.copy_(new)

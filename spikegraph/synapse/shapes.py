@@ -43,6 +43,7 @@ __all__ = [
     "Homeostatic",
     "Gaussian",
     "Linear",
+    "MeanField",
     "Relative",
     "SHAPES",
     "get_scaling",
@@ -62,6 +63,9 @@ class ScalingShape:
     non_increasing = False
     #: ``True`` when :math:`f` reads the intensity relative to the synapse's experience.
     relative = False
+    #: ``True`` for the mean-field control: the scale is averaged over a layer's synapses per
+    #: step, so every synapse gets the same factor (:class:`MeanField`).
+    pooled = False
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.f_min <= self.f_max):
@@ -241,8 +245,25 @@ class Relative(ScalingShape):
         return self.alpha
 
 
+@dataclass(frozen=True, repr=False)
+class MeanField(Relative):
+    r"""The control for the per-edge synapse: :class:`Relative`'s scale averaged over all of a
+    layer's synapses at every step,
+
+    .. math::
+        g(t) = rac{1}{K} \sum_k figl(x_k(t-1)igr),
+
+    one gain per step for the whole layer (a per-step "mean field"). The traces run as for
+    :class:`Relative`; only the factor the weights get is pooled. Whatever the per-edge scale
+    does beyond a layer-wide gain per step is what it adds over this control.
+    """
+
+    pooled = True
+
+
 SHAPES: dict[str, type[ScalingShape]] = {
     "relative": Relative,
+    "mean_field": MeanField,
     "tent": Tent,
     "homeostatic": Homeostatic,
     "gaussian": Gaussian,

@@ -16,8 +16,10 @@ former rate read-out with the rectangular surrogate lost its plasticity after tw
 tasks). The defaults (SGD with momentum 0.9 at lr 0.01, EWC's lambda = 100) were chosen on a
 validation split carved from the simulated training recordings (``--validation N``: the test
 sets are then not loaded), with the same grid for the scaling and the baseline model
-(``results/nmnist_continual/run_screen.sh``; the continual-learning guide shows the screen). Consolidation (``--consolidation``) scales each synapse's gradient, which
-Adam's per-parameter normalisation undoes: measure it with ``--optimizer sgd``.
+(``results/nmnist_continual/run_screen.sh``; the continual-learning guide shows the screen).
+Consolidation (``--consolidation``) scales each synapse's weight updates by its plasticity
+after every optimizer step (:class:`~spikegraph.synapse.ConsolidatedUpdates`), so it works with
+``--optimizer adam`` as with SGD.
 """
 
 from __future__ import annotations
@@ -448,7 +450,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
         "--consolidation",
         type=float,
         default=d.consolidation,
-        help="consolidation strength of the scaling models (0: off; use with --optimizer sgd)",
+        help="consolidation strength of the scaling models (0: off; any optimizer)",
     )
     p.add_argument(
         "--seen-only",

@@ -48,12 +48,18 @@ def test_bipartite_equals_the_union_of_both_node_sets(bipartite, training, scali
 
 def test_the_trace_reads_the_targets_activity_from_x_dst(bipartite):
     x_src, x_dst, edge_index, _ = bipartite
-    conv = _layer().eval()
-    silent_targets = conv((x_src, torch.zeros_like(x_dst)), edge_index)
-    assert not torch.equal(conv((x_src, x_dst), edge_index), silent_targets)
-    plain = _layer(scaling=None).eval()  # without scaling x_dst plays no part
+    conv, plain = _layer().eval(), _layer(scaling=None).eval()
+    plain.load_state_dict(conv.state_dict(), strict=False)
+    unscaled = plain.synaptic_current((x_src, x_dst), edge_index)
+    # silent targets: no coincidence on any edge, every scale f(1) = 1
+    silent = conv.synaptic_current((x_src, torch.zeros_like(x_dst)), edge_index)
+    torch.testing.assert_close(silent, unscaled)
+    # active targets: the edges' coincidences differ, so do their scales
+    active = conv.synaptic_current((x_src, x_dst), edge_index)
+    assert (active - unscaled).abs().max() > 0.05
+    # without scaling x_dst plays no part
     torch.testing.assert_close(
-        plain((x_src, x_dst), edge_index), plain((x_src, torch.zeros_like(x_dst)), edge_index)
+        plain.synaptic_current((x_src, torch.zeros_like(x_dst)), edge_index), unscaled
     )
 
 

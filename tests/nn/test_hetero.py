@@ -36,6 +36,7 @@ class Net(nn.Module):
     def __init__(self, **conv_kwargs):
         super().__init__()
         kwargs = {"normalize": False, "add_self_loops": False, "neuron": None, **conv_kwargs}
+        kwargs.setdefault("experience", "synapse")  # each relation names its own synapses
         self.conv1 = SpikingASConv(-1, 16, **kwargs)
         self.lif = LIF()
         self.conv2 = SpikingASConv(16, 3, **kwargs)

@@ -48,7 +48,7 @@ def test_edges_from_one_source_into_targets_of_different_activity_differ():
 
 
 def test_default_shape_keeps_trained_edges_at_one_and_lifts_an_edge_whose_target_quietens():
-    conv = SpikingASConv(10, 4)  # default: Relative, read against each synapse's experience
+    conv = SpikingASConv(10, 4, experience="synapse")  # Relative, per synapse
     conv(activity([0.5, 0.6, 0.6]), FORK)  # one training call names and fills the experience
     conv.eval()
     scale, syn = scales_of(conv, activity([0.5, 0.6, 0.6]))
@@ -85,7 +85,7 @@ def trained_model(**kwargs):
     torch.manual_seed(0)
     x = (torch.rand(8, 6) < 0.4).float()
     edges = torch.tensor([[0, 1, 1, 2, 3, 4, 5, 6, 7, 2], [1, 0, 2, 1, 4, 3, 6, 5, 2, 7]])
-    model = SpikingGNN(6, 8, 3, T=4, threshold=0.3, **kwargs)
+    model = SpikingGNN(6, 8, 3, T=4, threshold=0.3, **{"experience": "synapse", **kwargs})
     opt = torch.optim.Adam(model.parameters(), lr=0.05)
     y = torch.arange(8) % 3
     for _ in range(5):
@@ -98,7 +98,7 @@ def trained_model(**kwargs):
 def test_trained_model_agrees_across_formats_and_orders_in_train_and_eval():
     model, x, edges = trained_model()
     assert_adjacency_formats_agree(model, x, edges, atol=1e-5)
-    conv = SpikingASConv(6, 5, trace_decay=0.7)
+    conv = SpikingASConv(6, 5, trace_decay=0.7, experience="synapse")
     layer_x = repeat(x, 4) * torch.rand(4, 1, 6)  # every step different
     conv(layer_x, edges)
     assert_adjacency_formats_agree(conv, layer_x, edges, atol=1e-5)
@@ -108,7 +108,7 @@ def test_the_helper_catches_experience_bound_to_edge_positions(monkeypatch):
     """The bug a review found: experience keyed by column. The property check must see it."""
     model, x, edges = trained_model()
     for conv in model.convs:  # every call reads the experience by the input's column
-        monkeypatch.setattr(conv, "_experience_slots", lambda adj: adj.input_order)
+        monkeypatch.setattr(conv, "_experience_slots", lambda adj, e_id: adj.input_order)
     with pytest.raises(AssertionError, match="differs"):
         assert_adjacency_formats_agree(model, x, edges, atol=1e-5)
 
@@ -116,7 +116,7 @@ def test_the_helper_catches_experience_bound_to_edge_positions(monkeypatch):
 def test_saved_experience_follows_the_synapse_into_a_fresh_layer_and_another_order():
     model, x, edges = trained_model()
     model.eval()
-    fresh = SpikingGNN(6, 8, 3, T=4, threshold=0.3).eval()
+    fresh = SpikingGNN(6, 8, 3, T=4, threshold=0.3, experience="synapse").eval()
     fresh.load_state_dict(model.state_dict())
     perm = torch.randperm(edges.shape[1])
     with torch.no_grad():

@@ -145,7 +145,7 @@ def test_scaling_changes_the_current():
 
 
 def test_experience_round_trips_and_is_frozen_in_eval():
-    conv = SpikingASConv(3, 4)
+    conv = SpikingASConv(3, 4, experience="synapse")
     conv(spike_input(), EDGES)
     assert conv.scaling.num_synapses == EDGES.shape[1] + 4  # edges + self-loops
     trained = conv.scaling.experience.clone()
@@ -153,13 +153,13 @@ def test_experience_round_trips_and_is_frozen_in_eval():
     conv.eval()
     conv(spike_input(), EDGES)
     assert torch.equal(conv.scaling.experience, trained)
-    clone = SpikingASConv(3, 4)
+    clone = SpikingASConv(3, 4, experience="synapse")
     clone.load_state_dict(conv.state_dict())
     assert torch.equal(clone.scaling.experience, trained)
 
 
 def test_another_graph_with_old_experience_is_an_error():
-    conv = SpikingASConv(3, 4)
+    conv = SpikingASConv(3, 4, experience="synapse")
     conv(spike_input(), EDGES)
     with pytest.raises(ValueError, match="reset_experience"):
         conv(spike_input(N=5), torch.tensor([[0, 4], [4, 0]]))
@@ -271,7 +271,7 @@ def test_node_drive_is_the_mean_magnitude_for_spikes_and_signed_inputs():
 
 def test_cached_adjacency_gives_the_same_output_and_guards_the_graph_size():
     x = spike_input()
-    plain = SpikingASConv(3, 4, neuron=LIF(threshold=0.2)).eval()
+    plain = SpikingASConv(3, 4, neuron=LIF(threshold=0.2), experience="synapse").eval()
     cached = SpikingASConv(3, 4, neuron=LIF(threshold=0.2), cached=True).eval()
     cached.load_state_dict(plain.state_dict())
     for _ in range(2):

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from spikegraph import ASLinear, SpikingASConv
-from spikegraph.synapse import SynapticScaling, consolidate, scale_gradient
+from spikegraph.synapse import SynapticScaling, consolidate, consolidate_updates, scale_gradient
 
 
 def test_scale_gradient_leaves_the_value_and_scales_the_gradient():
@@ -84,7 +84,9 @@ def test_as_linear_weight_gradient_is_scaled_per_input_column():
 
 
 def _conv(consolidation):
-    return SpikingASConv(4, 3, scaling="tent", neuron=None, consolidation=consolidation)
+    return SpikingASConv(
+        4, 3, scaling="tent", neuron=None, consolidation=consolidation, experience="synapse"
+    )
 
 
 def test_conv_gradient_through_a_uniformly_consolidated_graph_is_scaled_uniformly():
@@ -117,3 +119,50 @@ def test_conv_new_synapses_keep_full_plasticity():
     torch.testing.assert_close(x_cons.grad[:, 2], x_plain.grad[:, 2])
     # ... while nodes 0 and 1 pass theirs through consolidated synapses
     assert x_cons.grad[:, :2].norm() < 0.9 * x_plain.grad[:, :2].norm()
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda p: torch.optim.Adam(p, lr=0.01),
+        lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+        lambda p: torch.optim.RMSprop(p, lr=0.01),
+    ],
+    ids=["adam", "sgd", "rmsprop"],
+)
+def test_consolidated_synapses_move_less_by_their_plasticity_under_any_optimizer(optimizer):
+    plain, layer = _twins(lambda c: ASLinear(6, 3, scaling="tent", neuron=None, consolidation=c))
+    x = (torch.rand(5, 8, 6) < 0.4).float()
+    x[..., 0] = 0.0  # input 0 never fires: its synapses stay free
+    layer(x), plain(x)
+    consolidate(layer)
+    pi = layer.scaling.plasticity()
+    opt_plain, opt_cons = optimizer(plain.parameters()), optimizer(layer.parameters())
+    hooks = consolidate_updates(opt_cons, layer)
+    before = layer.weight.detach().clone()  # equal weights: the same gradient, the same raw step
+    for model, opt in ((plain, opt_plain), (layer, opt_cons)):
+        opt.zero_grad()
+        model(x).square().sum().backward()
+        opt.step()
+    step_plain, step_cons = plain.weight.detach() - before, layer.weight.detach() - before
+    assert bool((step_plain[:, 1:].abs() > 1e-4).all())  # every consolidated column did move
+    torch.testing.assert_close(step_cons, step_plain * pi, atol=1e-7, rtol=1e-5)
+    hooks.remove()
+    assert layer.consolidate_by == "gradient"
+
+
+def test_without_update_hooks_adam_normalises_a_gradient_factor_away():
+    """The reason for the hooks: the gradient path alone does (almost) nothing under Adam."""
+    plain, layer = _twins(lambda c: ASLinear(6, 3, scaling="tent", neuron=None, consolidation=c))
+    x = (torch.rand(5, 8, 6) < 0.4).float()
+    layer(x), plain(x)
+    consolidate(layer)
+    opts = [torch.optim.Adam(m.parameters(), lr=0.01) for m in (plain, layer)]
+    before = layer.weight.detach().clone()
+    for model, opt in zip((plain, layer), opts, strict=True):
+        opt.zero_grad()
+        model(x).square().sum().backward()
+        opt.step()
+    step_plain = (plain.weight.detach() - before).abs()
+    step_cons = (layer.weight.detach() - before).abs()
+    torch.testing.assert_close(step_cons, step_plain, atol=1e-6, rtol=1e-3)

@@ -10,7 +10,7 @@ from spikegraph.testing import homophilous_graph
 def trained_with_dropout():
     torch.manual_seed(0)
     data = homophilous_graph(120, 3, 24, binary=True)
-    model = SpikingGNN(24, 32, 3, T=6, dropout=0.5, threshold=0.5)
+    model = SpikingGNN(24, 32, 3, T=6, dropout=0.5, threshold=0.5, experience="synapse")
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(15):
         opt.zero_grad()

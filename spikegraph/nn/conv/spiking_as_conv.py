@@ -10,18 +10,15 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.nn.dense.linear import Linear
 
 from spikegraph.neurons import get_neuron
+from spikegraph.nn.conv.drives import DRIVES, node_drive
+from spikegraph.nn.conv.edge_state import EXPERIENCE_MODES, EdgeExperience, SynapseSlots
+from spikegraph.nn.conv.inputs import check_global_ids, check_message_passing_args, split_input
 from spikegraph.synapse import ScalingShape, SynapticScaling, TargetRate
 from spikegraph.typing import Adj
-from spikegraph.utils.checks import (
-    check_edge_index,
-    check_sequence,
-    checking_values,
-    compiling,
-)
+from spikegraph.utils.checks import compiling
 from spikegraph.utils.graph import (
     HAS_TORCH_SCATTER,
     Adjacency,
-    SynapseTable,
     prepare_adjacency,
     spmm,
     to_edge_index,
@@ -32,32 +29,7 @@ __all__ = ["SpikingASConv", "node_drive"]
 BACKENDS = ("torch", "torch_scatter")
 
 
-def _check_message_passing_args(kwargs: dict) -> None:
-    """``MessagePassing`` arguments the layer would otherwise accept and ignore."""
-    aggr = kwargs.pop("aggr", "add")
-    if aggr not in ("add", "sum"):
-        raise ValueError(
-            f"SpikingASConv sums its synaptic currents; aggr={aggr!r} is not supported (use 'add')"
-        )
-    flow = kwargs.pop("flow", "source_to_target")
-    if flow != "source_to_target":
-        raise ValueError(
-            f"flow={flow!r} is not supported: edges run source -> target; for the reverse "
-            "direction pass the reversed graph (edge_index.flip(0))"
-        )
-    if kwargs:
-        raise TypeError(f"SpikingASConv got unexpected keyword arguments {sorted(kwargs)}")
-
-
-def node_drive(x: Tensor) -> Tensor:
-    """Presynaptic activity per node and step, :math:`a_j(t) = \\min(1, \\mathrm{mean}_c |x_{jc}(t)|)`:
-    the fraction of a node's channels that fire, for spike inputs. ``[T, N, C] -> [T, N]``."""
-    nonnegative = checking_values() and not x.requires_grad and x.numel() > 0 and bool(x.min() >= 0)
-    magnitude = x if nonnegative else x.abs()  # spikes are their own magnitude: no copy
-    return magnitude.mean(-1).clamp(max=1.0)
-
-
-class SpikingASConv(MessagePassing):
+class SpikingASConv(EdgeExperience, MessagePassing):
     r"""Spiking graph convolution whose edges scale themselves adaptively (after AS-SNN,
     Xu et al., IEEE TNNLS 2025).
 
@@ -72,7 +44,8 @@ class SpikingASConv(MessagePassing):
     **The per-edge trace.** An edge is driven by the coincidence of activity at its two ends,
     :math:`c_e(t) = a_j(t)\, a_i(t)` with :math:`a_n(t)` the fraction of node :math:`n`'s input
     channels that fire (:func:`node_drive`): the chance that a channel of the source and one of
-    the target are active together. It transmits :math:`u_e(t) = \min(1, c_e(t) f(x_e(t-1)))`,
+    the target are active together (``drive="coincidence"``, the default; ``"overlap"`` and
+    ``"share"`` are drives specific to the edge, :mod:`~spikegraph.nn.conv.drives`). It transmits :math:`u_e(t) = \min(1, c_e(t) f(x_e(t-1)))`,
     and its trace is the running mean of what it transmitted, started from its experience
     :math:`e_e` (:mod:`spikegraph.synapse.trace`),
 
@@ -94,12 +67,25 @@ class SpikingASConv(MessagePassing):
     ``[T, E, F]`` tensor. The scale multiplies the weight, so :math:`\partial L/\partial W`
     carries :math:`f(x_e(t-1))`; the trace itself is detached unless ``trace_grad=True``.
 
-    **Experience follows the synapse.** The long-term experience (``self.scaling``, a
-    :class:`~spikegraph.synapse.SynapticScaling`) has one slot per synapse (source, target),
-    edges plus added self-loops, named on the first training call (``self.synapses``). Later
+    **Experience: per synapse or per layer.** The long-term experience (``self.scaling``, a
+    :class:`~spikegraph.synapse.SynapticScaling`) is the reference every trace starts from and
+    a relative shape reads against. ``experience="synapse"`` (transductive) gives every synapse
+    (source, target), edges plus added self-loops, a slot of its own, named on the first
+    training call (``self.edges``, :class:`~spikegraph.nn.conv.edge_state.SynapseSlots`); later
     calls find each synapse's slot by its endpoints, so the same graph in another column order
-    or format (torch COO/CSR, PyG ``SparseTensor``) gives the same outputs; a graph with
-    synapses the layer does not know raises. No other state survives between calls.
+    or format (torch COO/CSR, PyG ``SparseTensor``) gives the same outputs, and a graph with
+    synapses the layer does not know raises. ``experience="layer"`` (inductive) gives the layer
+    one shared reference :math:`\bar e`, the running mean intensity of all its synapses in
+    training: it names no synapse, so a ``DataLoader`` of many graphs and graphs never seen run
+    with no extra call, and a batch of graphs gives each graph the outputs it gets alone (in
+    eval). With :math:`\sigma_e = c_e / \bar e` an edge's drive relative to the reference, each
+    trace settles at :math:`x_e^* / \bar e = \sigma_e (1+\alpha) / (1+\sigma_e\alpha)` as above,
+    and training moves :math:`\bar e` to where the synapses' mean intensity equals it,
+    :math:`\operatorname{mean}_e x_e^* = \bar e` (for a uniform drive :math:`c`:
+    :math:`\bar e = c` and scale 1). ``"auto"`` (default) is ``"synapse"`` for a layer bound to
+    one graph (``cached=True``, as PyG's transductive ``GCNConv(cached=True)``; or synapses
+    named with ``reset_experience(edge_index)``; or global ids ``e_id``) and ``"layer"``
+    otherwise. No other state survives between calls.
 
     **Mini-batches.** For a subgraph of a larger graph (e.g. from PyG's ``NeighborLoader``),
     pass ``e_id``, the global id of every edge: the experience is then read and updated at those
@@ -131,7 +117,8 @@ class SpikingASConv(MessagePassing):
             input (PyG's lazy initialisation, e.g. for ``to_hetero`` with node types of
             different feature sizes).
         out_channels: output channels :math:`C_{out}`.
-        scaling: a shape name (``"relative"``, the default; ``"tent"``, ``"homeostatic"``,
+        scaling: a shape name (``"relative"``, the default; ``"mean_field"``, its control
+            with one scale per step for all synapses; ``"tent"``, ``"homeostatic"``,
             ``"gaussian"``, ``"linear"``: absolute set points), a
             :class:`~spikegraph.synapse.ScalingShape`, or ``None`` to turn scaling off.
         neuron: ``"lif"``, ``"if"``, a neuron module (default ``LIF()``), or ``None`` to return
@@ -158,6 +145,11 @@ class SpikingASConv(MessagePassing):
             channel fires at this rate (:class:`~spikegraph.synapse.TargetRate`); ``None``
             (default) leaves rates free.
         rate_adaptation: the gain controller's step per training call.
+        experience: ``"auto"`` (default), ``"synapse"`` (one experience slot per synapse of one
+            graph) or ``"layer"`` (one shared, inductive reference); see above.
+        drive: what drives each edge's trace (:mod:`~spikegraph.nn.conv.drives`):
+            ``"coincidence"`` (default, :math:`a_j a_i` above), ``"overlap"`` (channels active
+            at both ends) or ``"share"`` (the edge's share of its target's input).
         **kwargs: ``aggr="add"`` and ``flow="source_to_target"`` only, for code that passes
             them; any other value or argument raises (the layer would ignore it).
 
@@ -194,10 +186,18 @@ class SpikingASConv(MessagePassing):
         cached: bool = False,
         target_rate: float | None = None,
         rate_adaptation: float = 0.5,
+        experience: str = "auto",
+        drive: str = "coincidence",
         **kwargs,
     ) -> None:
-        _check_message_passing_args(kwargs)
+        check_message_passing_args(kwargs)
         super().__init__(aggr="add", flow="source_to_target", node_dim=-2)
+        if experience not in EXPERIENCE_MODES:
+            raise ValueError(f"unknown experience {experience!r}; choose one of {EXPERIENCE_MODES}")
+        self.experience = experience
+        if drive not in DRIVES:
+            raise ValueError(f"unknown drive {drive!r}; choose one of {tuple(DRIVES)}")
+        self.drive = drive
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
         if backend == "torch_scatter" and not HAS_TORCH_SCATTER:
@@ -225,10 +225,7 @@ class SpikingASConv(MessagePassing):
             trace_grad=trace_grad,
             consolidation=consolidation,
         )
-        self.register_buffer("synapses", torch.empty(2, 0, dtype=torch.long))
-        self.register_buffer("graph_nodes", torch.zeros((), dtype=torch.long))
-        self._table: tuple[Tensor, SynapseTable] | None = None  # built from self.synapses
-        self._slots: tuple[Adjacency, Tensor | None] | None = None  # of the cached graph
+        self.edges = SynapseSlots()  # which synapse owns which experience slot
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -241,52 +238,6 @@ class SpikingASConv(MessagePassing):
         if self.bias is not None:
             nn.init.zeros_(self.bias)
         self.scaling.reset_experience(self.scaling.num_synapses)
-
-    def reset_experience(
-        self, synapses: Tensor | int | None = None, num_nodes: int | None = None
-    ) -> None:
-        """Forget the long-term experience and the synapses it belongs to.
-
-        Args:
-            synapses: ``None``: the next training call names the synapses (full batch);
-                ``[2, E]`` edge indices: the full graph's synapses for mini-batches with
-                ``e_id`` (global id ``k`` is column ``k``; self-loops and normalisation
-                already applied, see the class docstring); an int: a buffer of that many
-                slots addressed by ``e_id`` only, with no full-graph calls.
-            num_nodes: nodes of the graph of ``synapses`` (default: the largest index + 1).
-        """
-        self._slots = None
-        if isinstance(synapses, Tensor):
-            if num_nodes is None:
-                num_nodes = int(synapses.max()) + 1 if synapses.numel() else 0
-            check_edge_index(synapses, num_nodes)
-            self._name_synapses(synapses, num_nodes)
-            self.scaling.reset_experience(synapses.shape[1])
-            return
-        self._name_synapses(self.synapses.new_empty(2, 0), 0)
-        self.scaling.reset_experience(synapses)
-
-    def _name_synapses(self, synapses: Tensor, num_nodes: int) -> None:
-        self.synapses = synapses.detach().long().clone().to(self.synapses.device)
-        self.graph_nodes.fill_(num_nodes)
-
-    @torch.no_grad()
-    def move_experience(self, edge_index: Adj, num_nodes: int) -> None:
-        """Carry the experience over to another graph (e.g. one with edges added or deleted):
-        every synapse this layer knows keeps its experience, new synapses start fresh. Drops
-        the cached adjacency of ``cached=True``."""
-        self._cached_adj = self._slots = None
-        if self.synapses.shape[1] == 0 or not self.scaling.enabled:
-            self.reset_experience()
-            return
-        new = self.adjacency(edge_index, None, num_nodes).edge_index
-        self._cached_adj = None  # adjacency() cached the new graph: keep the layer unbound
-        slots, found = SynapseTable.build(self.synapses).lookup(new)
-        names = ("experience", "memory") if self.scaling.consolidation > 0 else ("experience",)
-        old = {name: getattr(self.scaling, name) for name in names}
-        self.reset_experience(new, num_nodes)  # fresh entries everywhere ...
-        for name in names:  # ... but for the known synapses
-            getattr(self.scaling, name)[found] = old[name][slots[found]]
 
     def forward(
         self,
@@ -313,100 +264,72 @@ class SpikingASConv(MessagePassing):
         size: tuple[int, int] | None = None,
     ) -> Tensor:
         """The input current :math:`I(t)` of every (target) node before the neuron,
-        ``[T, N, C_out]``."""
-        x, x_dst, bipartite = self._split_input(x, size)
+        ``[T, N, C_out]``: the per-edge scale, then GCN's ``lin -> propagate -> bias``."""
+        x, x_dst, bipartite = split_input(
+            x,
+            size,
+            in_channels=self.in_channels,
+            needs_targets=self.scaling.enabled,
+            normalized=self.normalize or self.add_self_loops,
+        )
         T, N, _ = x.shape
-        n_dst = N if bipartite is None else bipartite[1]
         e_id = e_id if self.scaling.enabled else None  # without scaling, no per-edge state
         if e_id is not None:
-            self._check_global_ids(edge_index, e_id)
+            check_global_ids(edge_index, e_id, cached=self.cached)
         adj = self.adjacency(edge_index, edge_weight, bipartite or N, x.dtype)
-        if e_id is not None and adj.edge_index.shape[1] != e_id.numel():
-            raise ValueError(
-                f"the layer added {adj.edge_index.shape[1] - e_id.numel()} self-loops that have "
-                "no global id in e_id: add self-loops to the full graph once (e.g. gcn_norm) "
-                "and build the layer with add_self_loops=False"
-            )
         # One input repeated over time (a stride-0 view, as encoders.repeat returns) is
         # transformed once; its steps then differ only through the scaling.
-        repeated = T > 1 and x.stride(0) == 0
-        x_in = x[0] if repeated else x
+        x_in = x[0] if T > 1 and x.stride(0) == 0 else x
+        slots = self._experience_slots(adj, e_id)
+        scale = self.edge_scale(x_in, x_dst, adj, slots, T, shared=self._shared(e_id))
         h = self.lin(x_in)  # [N, C_out] or [T, N, C_out]
         if self.rate is not None:  # one gain per postsynaptic channel: scale before the sum
             h = self.rate(h)
-        slots = None
-        if self.scaling.enabled:  # e_id names the input's columns; adj is target-major
-            slots = e_id[adj.input_order] if e_id is not None else self._experience_slots(adj)
-        a = node_drive(x_in if self.scaling.trace_grad else x_in.detach())  # [N] or [T, N]
-        a_dst = a if x_dst is None else self._target_drive(x_dst)
-        src, dst = adj.edge_index
-        coincidence = a[..., src] * a_dst[..., dst]  # [E] or [T, E]: one scalar per edge
-        # None without a shape; still called so that hooks (e.g. TraceRecorder) see the drive
-        scale = self.scaling(coincidence.expand(T, -1), index=slots)  # [T, E]
         values = adj.weight if scale is None else adj.weight * scale
-        plasticity = self.scaling.plasticity(slots)
-        if plasticity is None:
-            out = self._propagate(adj, values, h)
-        else:  # same sum forward; the gradient through edge k is scaled by its plasticity
-            kept = values * plasticity.to(values.dtype)
-            with torch.no_grad():
-                rest = self._propagate(adj, values - kept, h)
-            out = self._propagate(adj, kept, h) + rest
+        out = self._aggregate(adj, values, h, slots)
         if self.bias is not None:  # in place: the product's backward does not need its output
             out.add_(self.bias if self.rate is None else self.rate(self.bias))
+        n_dst = N if bipartite is None else bipartite[1]
         return out.expand(T, n_dst, -1)  # a view over time when every step is the same
 
-    def _split_input(
-        self, x: Tensor | tuple[Tensor, Tensor | None], size: tuple[int, int] | None
-    ) -> tuple[Tensor, Tensor | None, tuple[int, int] | None]:
-        """``(x_src, x_dst, (N_src, N_dst))`` of a bipartite input, ``(x, None, None)`` of one
-        node set (also ``(x, x)``, as ``to_hetero`` passes a relation within one node type)."""
-        pair = isinstance(x, tuple | list)
-        if pair and len(x) != 2:
-            raise ValueError(f"bipartite input must be a pair (x_src, x_dst), got {len(x)} items")
-        x_src, x_dst = x if pair else (x, None)
-        lazy = self.in_channels < 0  # -1: sized by the first input, as PyG's lazy layers
-        check_sequence(x_src, None if lazy else self.in_channels, "x_src" if pair else "x")
-        if x_src.dim() != 3:
-            raise ValueError(f"x must have shape [T, N, C], got {tuple(x_src.shape)}")
-        T, n_src = x_src.shape[:2]
-        one_set = not pair or x_dst is x_src
-        if one_set and (size is None or tuple(size) == (n_src, n_src)):
-            return x_src, None, None
-        if x_dst is None:
-            if size is None:
-                raise ValueError("x_dst=None needs size=(N_src, N_dst) for the number of targets")
-            if self.scaling.enabled:
-                raise ValueError(
-                    "the per-edge trace needs the targets' activity: pass (x_src, x_dst) (in "
-                    "layer-wise inference x_dst = x_src[:, :N_dst]), or use scaling=None"
-                )
-            n_dst = int(size[1])
-        else:
-            check_sequence(x_dst, None, "x_dst")  # only its activity counts: any channels
-            if x_dst.dim() != 3 or x_dst.shape[0] != T:
-                raise ValueError(
-                    f"x_dst must have shape [T={T}, N_dst, C], got {tuple(x_dst.shape)}"
-                )
-            n_dst = x_dst.shape[1]
-        if size is not None and tuple(size) != (n_src, n_dst):
-            raise ValueError(
-                f"size={tuple(size)} does not match the inputs: {n_src} sources, {n_dst} targets"
-            )
-        if self.normalize or self.add_self_loops:
-            raise ValueError(
-                "bipartite input (x_src, x_dst) needs normalize=False and add_self_loops=False: "
-                "two node sets have no self-loops and no symmetric GCN degrees; normalise the "
-                "full graph once (e.g. spikegraph.tasks.minibatch.global_gcn_graph) and pass its "
-                "edge weights"
-            )
-        return x_src, x_dst, (n_src, n_dst)
+    def edge_scale(
+        self,
+        x: Tensor,
+        x_dst: Tensor | None,
+        adj: Adjacency,
+        slots: Tensor | None,
+        T: int,
+        *,
+        shared: bool = False,
+    ) -> Tensor | None:
+        """The factor :math:`f(x_e(t-1))` of every synapse and step, ``[T, E]`` in ``adj``'s
+        order (``None`` with scaling off), from the drive of its two ends
+        (:mod:`~spikegraph.nn.conv.drives`, ``self.drive``).
 
-    def _target_drive(self, x_dst: Tensor) -> Tensor:
-        """:func:`node_drive` of the targets' input, ``[N_dst]`` or ``[T, N_dst]``."""
-        if x_dst.shape[0] > 1 and x_dst.stride(0) == 0:
-            x_dst = x_dst[0]
-        return node_drive(x_dst if self.scaling.trace_grad else x_dst.detach())
+        Args:
+            x: the sources' input, ``[N, C]`` (one step for all) or ``[T, N, C]``.
+            x_dst: the targets' input of a bipartite call (``None``: ``x``).
+            adj: the call's synapses.
+            slots: the experience slot of every synapse (``None``: slot order or shared).
+            T: time steps.
+            shared: read the layer-level (inductive) experience.
+        """
+        if not self.scaling.trace_grad:
+            x, x_dst = x.detach(), None if x_dst is None else x_dst.detach()
+        drive = DRIVES[self.drive](x, x_dst, adj)  # [E] or [T, E]: one scalar per edge
+        # None without a shape; still called so that hooks (e.g. TraceRecorder) see the drive
+        return self.scaling(drive.expand(T, -1), index=slots, shared=shared)
+
+    def _aggregate(self, adj: Adjacency, values: Tensor, h: Tensor, slots: Tensor | None) -> Tensor:
+        r""":math:`\sum_e v_e h_{j(e)}` into every target; with consolidation the same sum, but
+        the gradient through synapse :math:`k` is scaled by its plasticity."""
+        plasticity = self.scaling.plasticity(slots)
+        if plasticity is None:
+            return self._propagate(adj, values, h)
+        kept = values * plasticity.to(values.dtype)
+        with torch.no_grad():
+            rest = self._propagate(adj, values - kept, h)
+        return self._propagate(adj, kept, h) + rest
 
     def _propagate(self, adj: Adjacency, values: Tensor, h: Tensor) -> Tensor:
         """Sum the weighted messages into every target through PyG's ``propagate()``, so that
@@ -479,62 +402,17 @@ class SpikingASConv(MessagePassing):
             self._cached_adj = adj
         return adj
 
-    def _experience_slots(self, adj: Adjacency) -> Tensor | None:
-        """The experience slot of each synapse of a full-graph call (``None``: call order)."""
-        if self._slots is not None and self._slots[0] is adj:
-            return self._slots[1]
-        if self.synapses.shape[1] == 0:
-            if self.scaling.num_synapses is not None:
-                raise ValueError(
-                    "the experience was sized by a count (reset_experience(n)) and knows no "
-                    "synapses: pass e_id, or name the full graph's synapses with "
-                    "reset_experience(edge_index)"
-                )
-            if self.scaling.training:  # the first call that writes experience names them
-                self._name_synapses(adj.edge_index, adj.num_nodes)
-                if self.cached:  # later calls skip the look-up (no read-back: compile-friendly)
-                    self._slots = (adj, None)
-            return None
-        if adj.num_nodes != int(self.graph_nodes):
-            raise ValueError(
-                f"this layer's experience belongs to a graph of {int(self.graph_nodes)} nodes, "
-                f"but x has {adj.num_nodes}: a sampled subgraph needs e_id (global edge ids); "
-                "for another graph use move_experience() or reset_experience()"
-            )
-        if self._table is None or self._table[0] is not self.synapses:
-            self._table = (self.synapses, SynapseTable.build(self.synapses))
-        slots = self._table[1].slots(adj.edge_index)
-        if slots.numel() == self.synapses.shape[1] and bool(
-            (slots == torch.arange(slots.numel(), device=slots.device)).all()
-        ):
-            slots = None  # the graph as it was named: no gather needed
-        if self.cached:
-            self._slots = (adj, slots)
-        return slots
-
-    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:  # noqa: ANN001
-        saved = state_dict.get(prefix + "synapses")
-        if saved is not None and saved.shape != self.synapses.shape:
-            self.synapses = torch.empty_like(saved, device=self.synapses.device)
-        self._table = self._slots = None  # rebuilt from the loaded synapses
-        super()._load_from_state_dict(state_dict, prefix, *args)
-
-    def _check_global_ids(self, edge_index: Adj, e_id: Tensor) -> None:
-        if not isinstance(edge_index, Tensor) or edge_index.is_sparse or edge_index.dim() != 2:
-            raise ValueError("e_id needs edge_index as a [2, E] tensor (its order names the ids)")
-        if self.cached:
-            raise ValueError(
-                "e_id (mini-batches) and cached=True (one fixed graph) exclude each other"
-            )
-        if e_id.shape != (edge_index.shape[1],):
-            raise ValueError(
-                f"e_id must hold one global id per edge, shape ({edge_index.shape[1]},), "
-                f"got {tuple(e_id.shape)}"
-            )
-
     def __repr__(self) -> str:
         shape = self.scaling.shape
+        extra = "".join(
+            f", {name}={value!r}"
+            for name, value, default in (
+                ("drive", self.drive, "coincidence"),
+                ("experience", self.experience, "auto"),
+            )
+            if value != default
+        )
         return (
             f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
-            f"scaling={shape!r}, neuron={self.neuron!r}, normalize={self.normalize})"
+            f"scaling={shape!r}, neuron={self.neuron!r}, normalize={self.normalize}{extra})"
         )

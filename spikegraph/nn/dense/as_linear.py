@@ -76,6 +76,9 @@ class ASLinear(nn.Module):
             trace_grad=trace_grad,
             consolidation=consolidation,
         )
+        #: ``"gradient"``: consolidation scales the weight's gradient; ``"update"``: an
+        #: optimizer hook scales its step (:class:`~spikegraph.synapse.ConsolidatedUpdates`).
+        self.consolidate_by = "gradient"
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -94,8 +97,16 @@ class ASLinear(nn.Module):
         weight, plasticity = self.weight, self.scaling.plasticity()
         if plasticity is not None:  # consolidated synapses pass less gradient, both ways
             plasticity = plasticity.to(x.dtype)
-            x, weight = scale_gradient(x, plasticity), scale_gradient(weight, plasticity)
+            x = scale_gradient(x, plasticity)
+            if self.consolidate_by == "gradient":  # else ConsolidatedUpdates scales the step
+                weight = scale_gradient(weight, plasticity)
         return F.linear(x, weight, self.bias)
+
+    def consolidated_weights(self) -> list[tuple[Tensor, Tensor | None]]:
+        """``(weight, plasticity)`` with one factor per input column, for
+        :class:`~spikegraph.synapse.ConsolidatedUpdates`."""
+        plasticity = self.scaling.plasticity()
+        return [(self.weight, None if plasticity is None else plasticity.unsqueeze(0))]
 
     def forward(self, x: Tensor) -> Tensor:
         current = self.synaptic_current(x)
