@@ -226,7 +226,7 @@ def split_edges(
     that stage (training edges; training edges; training + validation edges) and
     ``edge_label_index`` / ``edge_label`` of the pairs it scores (the training positives only:
     negatives are drawn per epoch; validation and test: positives and as many negatives)."""
-    if not (0.0 < val_ratio and 0.0 < test_ratio and val_ratio + test_ratio < 1.0):
+    if val_ratio <= 0.0 or test_ratio <= 0.0 or val_ratio + test_ratio >= 1.0:
         raise ValueError(
             f"need 0 < val_ratio, 0 < test_ratio, val_ratio + test_ratio < 1; "
             f"got {val_ratio}, {test_ratio}"
