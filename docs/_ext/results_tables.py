@@ -39,6 +39,7 @@ WRITERS = {
         "bash results/node_classification/run_protocol_final.sh cora|citeseer"
     ),
     "results/firing_callback": "python examples/firing_callback.py",
+    "results/link_prediction": "bash results/link_prediction/run_study.sh",
     "results/nmnist_robustness_v2": (
         "python examples/nmnist_robustness.py --checkpoint-dir ... --seeds 0 1 2 --out ..."
     ),
@@ -910,6 +911,50 @@ def summary() -> Table:
     return Table(header, rows, [], "lrrll")
 
 
+# --- link prediction -----------------------------------------------------------------------------
+
+LINK_FILE = "results/link_prediction/summary.json"
+LINK_ANCHORS = {"Cora": (0.910, 0.920), "CiteSeer": (0.895, 0.899)}  # GAE, Kipf & Welling 2016
+
+
+def link_prediction() -> Table:
+    """Test AUC / AP (mean ± std over seeds, model kept at best validation AUC) of the spiking
+    auto-encoder and its GAE twin, with the published GAE numbers beside them."""
+    rows_in = load(LINK_FILE)
+    rows = []
+    for r in rows_in:
+
+        def get(*keys: str, r: dict = r):
+            return _get(r, LINK_FILE, *keys)
+
+        anchor = LINK_ANCHORS.get(get("dataset"))
+        ap_std = r.get("ap_std")
+        rate = get("firing_rate")
+        rows.append(
+            [
+                get("dataset"),
+                get("model"),
+                f"{_pct(get('auc_mean'))} ± {_pct(get('auc_std'))}",
+                _pct(get("ap_mean")) + ("" if ap_std is None else f" ± {_pct(ap_std)}"),
+                _pct(r["hits@20_mean"]) if "hits@20_mean" in r else "–",
+                "–" if rate is None else f"{rate:.3f}",
+                str(len(get("seeds"))),
+                "–" if anchor is None else f"{_pct(anchor[0])} / {_pct(anchor[1])}",
+            ]
+        )
+    header = [
+        "dataset",
+        "model",
+        "test AUC %",
+        "test AP %",
+        "Hits@20 %",
+        "firing rate",
+        "seeds",
+        "GAE published AUC / AP",
+    ]
+    return Table(header, rows, [REPO / LINK_FILE], "llllrrrl")
+
+
 TABLES: dict[str, Callable[[], Table]] = {
     "node_classification": node_classification,
     "node_scale": node_scale,
@@ -933,6 +978,7 @@ TABLES: dict[str, Callable[[], Table]] = {
     "performance_scaling": performance_scaling,
     "performance_edges": performance_edges,
     "performance_revisions": performance_revisions,
+    "link_prediction": link_prediction,
     "summary": summary,
 }
 

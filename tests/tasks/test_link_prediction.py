@@ -60,6 +60,12 @@ def test_split_message_passing_edges_per_stage():
     assert _pairs(test.edge_index) == _pairs(train.edge_index) | val_pos
 
 
+def test_split_is_reproducible_under_a_seed():
+    data = _ring_graph()
+    first, second = split_edges(data, seed=3)[2], split_edges(data, seed=3)[2]
+    assert torch.equal(first.edge_label_index, second.edge_label_index)  # negatives included
+
+
 def test_roc_auc_by_hand():
     pos, neg = torch.tensor([0.9, 0.4]), torch.tensor([0.5, 0.1])
     assert roc_auc(pos, neg) == pytest.approx(3 / 4)  # 3 of the 4 pairs ordered right
