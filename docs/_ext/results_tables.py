@@ -927,7 +927,7 @@ def link_prediction() -> Table:
         def get(*keys: str, r: dict = r):
             return _get(r, LINK_FILE, *keys)
 
-        anchor = LINK_ANCHORS.get(get("dataset"))
+        anchor = LINK_ANCHORS.get(get("dataset")) if get("model") == "gae" else None
         ap_std = r.get("ap_std")
         rate = get("firing_rate")
         rows.append(

@@ -449,8 +449,8 @@ def result_path(folder: Path, cfg: LinkConfig, seed: int, tag: str = "") -> Path
 
 
 def summarize(folder: Path) -> list[dict[str, Any]]:
-    """Rows ``dataset, model, auc_mean, ap_mean, auc_std, ap_std, firing_rate, seeds`` (and
-    Hits@K means) from every per-seed JSON in ``folder`` (tagged runs are their own rows)."""
+    """Rows ``dataset, model, auc_mean, ap_mean, auc_std, ap_std, val_auc_mean, firing_rate,
+    seeds`` (and Hits@K means) from every per-seed JSON in ``folder`` (tagged runs are their own rows)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for path in sorted(folder.glob("*_seed*.json")):
         report = json.loads(path.read_text())
@@ -470,6 +470,7 @@ def summarize(folder: Path) -> list[dict[str, Any]]:
             "ap_mean": statistics.fmean(aps),
             "auc_std": statistics.stdev(aucs) if len(aucs) > 1 else 0.0,
             "ap_std": statistics.stdev(aps) if len(aps) > 1 else 0.0,
+            "val_auc_mean": statistics.fmean(r["val_auc"] for r in results),
             "firing_rate": statistics.fmean(rates) if rates else None,
             "seeds": sorted(r["seed"] for r in results),
         }
