@@ -480,6 +480,13 @@ def summarize(folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _write_atomic(path: Path, obj: object) -> None:
+    """Write JSON so that a concurrent run's :func:`summarize` never reads half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2))
+    tmp.replace(path)
+
+
 # --- command line --------------------------------------------------------------------------------
 
 
@@ -581,10 +588,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(report, indent=2))
-            (args.out_dir / "summary.json").write_text(
-                json.dumps(summarize(args.out_dir), indent=2)
-            )
+            _write_atomic(path, report)
+            _write_atomic(args.out_dir / "summary.json", summarize(args.out_dir))
     aucs = [r["result"]["test_auc"] for r in reports]
     aps = [r["result"]["test_ap"] for r in reports]
     out = {
