@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import random
 import statistics
 import time
@@ -482,7 +483,7 @@ def summarize(folder: Path) -> list[dict[str, Any]]:
 
 def _write_atomic(path: Path, obj: object) -> None:
     """Write JSON so that a concurrent run's :func:`summarize` never reads half a file."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process
     tmp.write_text(json.dumps(obj, indent=2))
     tmp.replace(path)
 
