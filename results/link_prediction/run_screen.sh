@@ -16,3 +16,4 @@ run scaling_none --scaling none
 run free_rate --target-rate 0
 run rate_readout --readout rate
 run T4 --T 4
+run T4_free_rate --T 4 --target-rate 0
