@@ -491,6 +491,15 @@ def _write_atomic(path: Path, obj: object) -> None:
 # --- command line --------------------------------------------------------------------------------
 
 
+def _rate_or_none(text: str) -> float | None:
+    if text.lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a rate or 'none': {text!r}") from None
+
+
 def parse_args(argv: list[str] | None = None) -> tuple[LinkConfig, argparse.Namespace]:
     d = LinkConfig()
     p = argparse.ArgumentParser(
@@ -518,9 +527,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[LinkConfig, argparse.Name
     )
     p.add_argument(
         "--target-rate",
-        type=float,
+        type=_rate_or_none,
         default=d.target_rate,
-        help="SNN: expected firing rate of the hidden layers (<= 0: free)",
+        help="SNN: expected firing rate of the hidden layers ('none' or 0: free)",
     )
     p.add_argument("--threshold", type=float, default=d.threshold)
     p.add_argument("--decay", type=float, default=d.decay)
