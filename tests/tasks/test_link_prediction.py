@@ -133,8 +133,19 @@ def test_end_to_end_writes_resumable_results(tmp_path, capsys):
     assert (tmp_path / files[0]).read_text() == first
 
 
-def test_impossible_argument_is_a_parser_error(capsys):
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["--epochs", "0"], "--epochs"),
+        (["--target-rate", "1.5"], "--target-rate"),
+        (["--target-rate", "fast"], "--target-rate"),
+        (["--dataset", "PubMed"], "--dataset"),
+        (["--dropout", "1"], "--dropout"),
+    ],
+)
+def test_impossible_argument_is_one_usage_error_naming_the_flag(argv, flag, capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["--epochs", "0"])
+        main(argv)
     assert exc.value.code == 2
-    assert "--epochs must be >= 1" in capsys.readouterr().err
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error:" in last and flag in last
