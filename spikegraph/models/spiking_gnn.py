@@ -125,7 +125,7 @@ class SpikingGNN(nn.Module):
         self, synapses: Tensor | int | None = None, num_nodes: int | None = None
     ) -> None:
         """Forget every layer's experience; name the full graph's synapses for mini-batches
-        (see ``forward``'s ``e_id`` and :meth:`SpikingASConv.reset_experience`)."""
+        (see ``forward``'s ``e_id`` and :meth:`~spikegraph.nn.conv.edge_state.EdgeExperience.reset_experience`)."""
         for conv in self.convs:
             conv.reset_experience(synapses, num_nodes)
 

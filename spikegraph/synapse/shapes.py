@@ -251,7 +251,7 @@ class MeanField(Relative):
     layer's synapses at every step,
 
     .. math::
-        g(t) = rac{1}{K} \sum_k figl(x_k(t-1)igr),
+        g(t) = \frac{1}{K} \sum_k f\bigl(x_k(t-1)\bigr),
 
     one gain per step for the whole layer (a per-step "mean field"). The traces run as for
     :class:`Relative`; only the factor the weights get is pooled. Whatever the per-edge scale

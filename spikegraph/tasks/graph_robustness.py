@@ -177,7 +177,7 @@ def on_graph(model: nn.Module, data: Data, perturbed: Data) -> nn.Module:
     graph is the same (only features changed), else a copy that reads the new graph (no
     cached normalisation) and, for a spiking model, whose experience moved to the new synapses
     (those both graphs share keep theirs, new ones start fresh:
-    :meth:`~spikegraph.nn.SpikingASConv.move_experience`)."""
+    :meth:`~spikegraph.nn.conv.edge_state.EdgeExperience.move_experience`)."""
     if _same_graph(data, perturbed) or isinstance(model, GNNGuard):
         return model.eval()
     if isinstance(model, SpikingGNN):

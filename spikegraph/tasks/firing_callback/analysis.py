@@ -308,7 +308,7 @@ def graph_twin(model: SpikingGNN) -> SpikingGNN:
 @torch.no_grad()
 def rebase_experience(model: SpikingGNN, new_edge_index: Tensor, num_nodes: int) -> None:
     """Move every layer's experience to the synapses of a new graph: the synapses both graphs
-    share keep theirs, new ones start fresh (:meth:`SpikingASConv.move_experience`)."""
+    share keep theirs, new ones start fresh (:meth:`~spikegraph.nn.conv.edge_state.EdgeExperience.move_experience`)."""
     for conv in model.convs:
         conv.move_experience(new_edge_index, num_nodes)
 
