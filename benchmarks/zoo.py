@@ -132,7 +132,7 @@ REGISTRY: dict[str, Recipe] = {
 
 
 # SGNNBench (arXiv 2509.21342) Table 13, random splits, test accuracy % (5 runs), the numbers
-# to reproduce; GCN from the same table (the issue doubts its protocol: compare with our twin).
+# to reproduce; GCN from the same table (its protocol is uncertain: compare with our twin).
 SGNNBENCH_TABLE13: dict[tuple[str, str], float] = {
     ("spikinggcn", "Cora"): 74.40,
     ("spikinggcn", "CiteSeer"): 63.20,
