@@ -7,13 +7,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.utils import add_remaining_self_loops, softmax
 
-from spikegraph.encoders import get_encoder
-from spikegraph.models._blocks import SpikingStage
-from spikegraph.neurons import LIF
-from spikegraph.nn import ASLinear, STFNorm
+from spikegraph.models._blocks import STFNStack
+from spikegraph.nn import ASLinear
 from spikegraph.synapse import ScalingShape
 from spikegraph.typing import Adj
-from spikegraph.utils.checks import check_finite
 from spikegraph.utils.graph import to_edge_index
 
 __all__ = ["GASNN", "SpikingGraphAttention"]
@@ -89,7 +86,7 @@ class SpikingGraphAttention(nn.Module):
         return f"heads={self.heads}, out_channels={self.out_channels}"
 
 
-class GASNN(nn.Module):
+class GASNN(STFNStack):
     r"""GA-SNN: graph attention spiking network with spatial-temporal feature normalisation
     (Xu, Deng, Wang, Xiao, Shi, Li, Pei, "Exploiting spiking dynamics with spatial-temporal
     feature normalization in graph learning", IJCAI 2021).
@@ -148,39 +145,19 @@ class GASNN(nn.Module):
         scaling: str | ScalingShape | None = None,
         target_rate: float | None = None,
     ) -> None:
-        super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
-        self.encoder = get_encoder(encoder, T)
-        self.dropout = dropout
-        sizes = [in_channels] + [hidden_channels] * num_layers
-        self.convs = nn.ModuleList()
-        self.stages = nn.ModuleList()
-        for c_in, c_out in zip(sizes[:-1], sizes[1:], strict=True):
-            self.convs.append(SpikingGraphAttention(c_in, c_out, heads=heads, scaling=scaling))
-            norm = STFNorm(c_out, threshold, rho=rho)
-            neuron = LIF(decay, threshold, reset, surrogate)
-            self.stages.append(SpikingStage(norm, neuron, target_rate))
-        self.readout = nn.Linear(hidden_channels, out_channels)
-        self.reset_parameters()
-
-    @property
-    def T(self) -> int:
-        return self.encoder.T
-
-    def reset_parameters(self) -> None:
-        for conv, stage in zip(self.convs, self.stages, strict=True):
-            conv.reset_parameters()
-            stage.reset_parameters()
-        self.readout.reset_parameters()
-
-    def forward(self, x: Tensor, edge_index: Adj) -> Tensor:
-        check_finite(x, "x")
-        if x.dim() != 2:
-            raise ValueError(f"x must be node features [N, C], got shape {tuple(x.shape)}")
-        h = self.encoder(F.dropout(x, self.dropout, self.training))
-        for i, (conv, stage) in enumerate(zip(self.convs, self.stages, strict=True)):
-            if i > 0:
-                h = F.dropout(h, self.dropout, self.training)
-            h = stage(conv(h, edge_index))
-        return self.readout(h.mean(0))
+        super().__init__(
+            lambda c_in, c_out: SpikingGraphAttention(c_in, c_out, heads=heads, scaling=scaling),
+            in_channels,
+            hidden_channels,
+            out_channels,
+            num_layers=num_layers,
+            T=T,
+            encoder=encoder,
+            dropout=dropout,
+            decay=decay,
+            threshold=threshold,
+            reset=reset,
+            surrogate=surrogate,
+            rho=rho,
+            target_rate=target_rate,
+        )
