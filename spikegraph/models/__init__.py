@@ -1,6 +1,7 @@
 """Ready-made networks built from the layers in :mod:`spikegraph.nn`: ours, the field's spiking
 GNNs on the same core, and the ANN baselines."""
 
+from spikegraph.models._blocks import STFNStack
 from spikegraph.models.ga_snn import GASNN
 from spikegraph.models.gc_snn import GCSNN
 from spikegraph.models.gcn import GCN
@@ -16,6 +17,7 @@ __all__ = [
     "GCN",
     "GCSNN",
     "GNNGuard",
+    "STFNStack",
     "SpikeGCL",
     "SpikeGT",
     "SpikingGCN",
