@@ -13,4 +13,5 @@ zoo --models gcn spikinggnn --splits random --seeds 0-2
 zoo --models spikinggcn gcn spikinggnn --splits public --seeds 0-2
 zoo --models gasnn --splits random --seeds 0
 zoo --models gcn spikinggcn spikinggnn --seeds 0-9
+zoo --models spikegt spikegcl --seeds 0-9
 zoo --models gcsnn gasnn --seeds 0-9

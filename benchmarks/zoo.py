@@ -20,9 +20,9 @@ sees the same split for a seed).
 
 Adding a model: write a ``build(num_features, num_classes) -> nn.Module`` and register a
 :class:`Recipe` in :data:`REGISTRY` with its training settings (a :class:`Config` of the node
-classification pipeline); a model that is not trained end to end on the labels (e.g. a
-self-supervised encoder with a linear probe) passes its own ``train`` function with
-:func:`~spikegraph.tasks.node_classification.train_run`'s signature.
+classification pipeline). A model with a training loop of its own (SpikeGCL's self-supervised
+pre-training and linear probe; SpikeGT's) registers ``fit=`` instead: a function
+``(data, *, seed, epochs) -> TrainResult`` that builds, trains and measures the model itself.
 """
 
 from __future__ import annotations
@@ -45,7 +45,14 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from spikegraph.datasets import load_planetoid, with_class_random_split
-from spikegraph.models import GASNN, GCSNN, SpikingGCN
+from spikegraph.models import (
+    GASNN,
+    GCSNN,
+    SpikingGCN,
+    TrainResult,
+    train_spike_gt,
+    train_spikegcl,
+)
 from spikegraph.tasks.node_classification import (
     Config,
     RunResult,
@@ -61,6 +68,7 @@ SPLITS = ("public", "random")
 
 Builder = Callable[[int, int], nn.Module]
 Trainer = Callable[[nn.Module, Data, Config, int, bool], RunResult]
+Fitter = Callable[..., TrainResult]  # (data, *, seed, epochs) -> TrainResult
 
 
 @dataclass
@@ -74,13 +82,16 @@ class Recipe:
             is reported as the model's time steps (``0`` for an ANN).
         source: where the model comes from, for the table.
         train: the training function (default: supervised full-batch training).
+        fit: instead of ``build`` and ``train``, a function that builds, trains and measures
+            the model itself (``config`` then gives only ``T`` and ``epochs``).
     """
 
     label: str
-    build: Builder
+    build: Builder | None
     config: Config
     source: str
     train: Trainer = field(default=train_run)
+    fit: Fitter | None = None
 
 
 def _ours(num_features: int, num_classes: int) -> nn.Module:
@@ -124,10 +135,21 @@ REGISTRY: dict[str, Recipe] = {
         Config(model="snn", target_rate=0.1),
         "spikegraph",
     ),
-    # SpikeGCL (self-supervised; pass train= its pre-training + linear probe) and the spiking
-    # graph transformer register here, e.g.
-    # "spikegcl": Recipe("SpikeGCL", build_spikegcl, Config(...), "Li et al., ICLR 2024",
-    #                    train=train_spikegcl),
+    # Their own loops, with SGNNBench's settings as the functions' defaults.
+    "spikegcl": Recipe(
+        "SpikeGCL (linear probe)",
+        None,
+        Config(model="spikegcl", hidden=64, T=20),
+        "Li et al., ICLR 2024",
+        fit=train_spikegcl,
+    ),
+    "spikegt": Recipe(
+        "SpikeGT",
+        None,
+        Config(model="spikegt", hidden=128, T=4),
+        "after SpikeGraphormer, arXiv 2403.15480 (SGNNBench's SpikeGT)",
+        fit=train_spike_gt,
+    ),
 }
 
 
@@ -198,18 +220,15 @@ def one_run(
     cfg = replace(recipe.config, seed=seed, epochs=epochs or recipe.config.epochs)
     graph = split_graph(data, split, seed)
     torch.manual_seed(seed)
+    if recipe.fit is not None:
+        return _fitted_run(name, recipe, graph, split, seed, cfg)
     model = recipe.build(graph.num_features, num_classes)
     start = time.perf_counter()
     result = recipe.train(model, graph, cfg, seed, progress)  # leaves the best-val state
     wall = time.perf_counter() - start
     firing = measure_firing(model, graph)
     return {
-        "model": name,
-        "label": recipe.label,
-        "dataset": data.name,
-        "split": split,
-        "seed": seed,
-        "T": cfg.T,
+        **_header(name, recipe, graph, split, seed, cfg),
         "test_acc": result.test_acc,
         "val_acc": result.val_acc,
         "best_epoch": result.best_epoch,
@@ -220,8 +239,39 @@ def one_run(
         "energy_uj": None if firing is None else firing["energy_pj"] / 1e6,
         "ann_energy_uj": None if firing is None else firing["ann_energy_pj"] / 1e6,
         "firing_by_layer": None if firing is None else firing["layers"],
-        "config": asdict(cfg),
         "repr": repr(model),
+        "machine": machine_info(),
+    }
+
+
+def _header(name: str, recipe: Recipe, graph: Data, split: str, seed: int, cfg: Config) -> dict:
+    return {
+        "model": name,
+        "label": recipe.label,
+        "dataset": graph.name,
+        "split": split,
+        "seed": seed,
+        "T": cfg.T,
+        "config": asdict(cfg),
+    }
+
+
+def _fitted_run(
+    name: str, recipe: Recipe, graph: Data, split: str, seed: int, cfg: Config
+) -> dict[str, Any]:
+    """The record of a model that trains and measures itself (``Recipe.fit``)."""
+    start = time.perf_counter()
+    result = recipe.fit(graph, seed=seed, epochs=cfg.epochs)
+    return {
+        **_header(name, recipe, graph, split, seed, cfg),
+        "test_acc": result.test_acc,
+        "val_acc": result.val_acc,
+        "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run,
+        "epoch_s": result.epoch_s,
+        "wall_s": time.perf_counter() - start,
+        "firing_rate": result.firing_rate,
+        "energy_uj": result.energy_uj,
         "machine": machine_info(),
     }
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "zoo.py"
 
@@ -66,3 +67,32 @@ def test_reproduction_table_sets_random_rows_beside_sgnnbench(zoo):
     table = zoo.reproduction_table(rows).splitlines()
     assert len(table) == 3  # header, rule, the random row only
     assert table[2] == "| GCSNN | 5 | Cora | 80.00 | 79.00 ± 1.00 | 1 | -1.00 |"
+
+
+def test_a_model_with_its_own_loop_is_run_through_fit(zoo, monkeypatch):
+    from torch_geometric.data import Data
+
+    from spikegraph.models import TrainResult
+    from spikegraph.tasks.node_classification import Config
+
+    calls = []
+
+    def fit(data, *, seed, epochs):
+        calls.append((data.name, seed, epochs))
+        return TrainResult(0.6, 0.55, 0.12, 0.3, best_epoch=4, epochs_run=9, energy_uj=1.5)
+
+    recipe = zoo.Recipe("Toy", None, Config(model="toy", T=3, epochs=7), "nowhere", fit=fit)
+    monkeypatch.setitem(zoo.REGISTRY, "toy", recipe)
+    graph = Data(x=torch.zeros(4, 2), edge_index=torch.empty(2, 0, dtype=torch.long))
+    graph.name = "Cora"
+    record = zoo.one_run("toy", graph, 2, "public", 5, progress=False, epochs=11)
+    assert calls == [("Cora", 5, 11)]  # the seed and the --epochs override reach the loop
+    assert (record["test_acc"], record["val_acc"], record["best_epoch"]) == (0.55, 0.6, 4)
+    assert (record["firing_rate"], record["energy_uj"], record["epoch_s"]) == (0.12, 1.5, 0.3)
+    assert (record["model"], record["T"], record["seed"]) == ("toy", 3, 5)
+
+
+def test_every_peer_of_the_zoo_is_in_the_registry(zoo):
+    assert {"spikinggcn", "gcsnn", "gasnn", "spikegcl", "spikegt", "gcn"} <= set(zoo.REGISTRY)
+    for name, recipe in zoo.REGISTRY.items():
+        assert (recipe.build is None) == (recipe.fit is not None), name
