@@ -1020,6 +1020,7 @@ def summary() -> Table:
                 f"[continual learning]({guide.format('continual')})",
             ]
         )
+    rows.extend(_task_rows(guide))
     sc = load(SC_FILE)["graphs"]["arxiv"]["time_s"]
     rows.append(
         [
@@ -1032,6 +1033,89 @@ def summary() -> Table:
     )
     header = ["result", "with scaling", "scaling off", "reference", "guide"]
     return Table(header, rows, [], "lrrll")
+
+
+def _task_rows(guide: str) -> list[list[str]]:
+    """The summary's lines for the other tasks: graph classification, link prediction, the
+    zoo and the robustness study (each from its own summary file)."""
+    gc = _get(load(GC_SUMMARY), GC_SUMMARY, "rows")
+    done = {r["dataset"] for r in gc if r["folds"] == r.get("folds_planned", r["folds"])}
+    done = {d for d in done if sum(r["dataset"] == d and r["folds"] == 10 for r in gc) == 3}
+    mean = {
+        m: sum(r["acc_mean"] for r in gc if r["model"] == m and r["dataset"] in done) / len(done)
+        for m in GC_MODELS
+    }
+    met = sum(
+        t["accuracy_met"] and t["firing_met"]
+        for t in load(GC_SUMMARY)["targets"]
+        if t["dataset"] in done
+    )
+    rows = [
+        [
+            f"TU graph classification, {len(done)} datasets, 10-fold CV: mean test accuracy % "
+            f"(within 1 point of the better twin at firing ≤ 0.15 on {met} of {len(done)})",
+            _pct(mean["snn"]),
+            "–",
+            f"GIN {_pct(mean['gin'])} / GCN {_pct(mean['gcn'])}",
+            f"[graph classification]({guide.format('graph_classification')})",
+        ]
+    ]
+    link = {(r["dataset"], r["model"]): r for r in load(LINK_FILE)}
+    for dataset in ("Cora", "CiteSeer"):
+        snn, gae = link[(dataset, "snn")], link[(dataset, "gae")]
+        rows.append(
+            [
+                f"{dataset} link prediction: test AUC %, {len(snn['seeds'])} seeds, "
+                f"hidden firing {snn['firing_rate']:.2f}",
+                f"{_pct(snn['auc_mean'])} ± {_pct(snn['auc_std'])}",
+                "–",
+                f"GAE {_pct(gae['auc_mean'])} ± {_pct(gae['auc_std'])} ({len(gae['seeds'])} seeds)",
+                f"[link prediction]({guide.format('link_prediction')})",
+            ]
+        )
+    zoo = [r for r in _get(load(ZOO_FILE), ZOO_FILE, "rows") if r["split"] == "random"]
+    for dataset in ("Cora", "CiteSeer"):
+        ours = next(
+            (r for r in zoo if r["dataset"] == dataset and r["model"] == "spikinggnn"), None
+        )
+        peers = [
+            r for r in zoo if r["dataset"] == dataset and r["model"] not in ("spikinggnn", "gcn")
+        ]
+        if ours is None or not peers:
+            continue
+        best = max(peers, key=lambda r: r["acc_mean"])
+        rows.append(
+            [
+                f"{dataset}, SGNNBench's random splits: SpikingGNN (target rate 0.1) against the "
+                f"best spiking peer of the zoo, test accuracy % (seeds)",
+                f"{_pct(ours['acc_mean'])} ({len(ours['seeds'])})",
+                "–",
+                f"{best['label']} {_pct(best['acc_mean'])} ({len(best['seeds'])})",
+                f"[model zoo]({guide.format('zoo')})",
+            ]
+        )
+    gr = {
+        (r["dataset"], r["model"]): r
+        for r in _gr_rows(main=True)
+        if r["attack"] == "feature_injection(words=200)"
+    }
+    for dataset in ("Cora", "CiteSeer"):
+        if (dataset, "relative") not in gr:
+            continue
+        edge, off = gr[(dataset, "relative")], gr.get((dataset, "none"))
+        mf, gcn = gr.get((dataset, "mean_field")), gr.get((dataset, "gcn"))
+        rows.append(
+            [
+                f"{dataset}, 200 words injected into 10 % of the nodes: test accuracy %, "
+                f"{len(edge['seeds'])} seed(s)",
+                f"{edge['acc_mean']:.1f}",
+                "–" if off is None else f"{off['acc_mean']:.1f}",
+                ("mean field " + ("–" if mf is None else f"{mf['acc_mean']:.1f}"))
+                + (" / GCN " + ("–" if gcn is None else f"{gcn['acc_mean']:.1f}")),
+                f"[graph robustness]({guide.format('graph_robustness')})",
+            ]
+        )
+    return rows
 
 
 # --- the model zoo ---------------------------------------------------------------------------
