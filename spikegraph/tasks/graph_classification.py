@@ -50,7 +50,8 @@ from tqdm.auto import tqdm
 from spikegraph.encoders import get_encoder
 from spikegraph.neurons import LIF
 from spikegraph.nn import SpikingASConv
-from spikegraph.synapse import SHAPES, ScalingShape, TargetRate
+from spikegraph.synapse import ScalingShape, TargetRate
+from spikegraph.tasks.cli import SCALING_CHOICES
 from spikegraph.tasks.node_classification import machine_info
 
 __all__ = [
@@ -761,7 +762,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--T", type=int, default=d.T, help="snn: time steps")
     p.add_argument(
-        "--scaling", choices=[*SHAPES, "none"], default=d.scaling, help="snn: scaling shape"
+        "--scaling", choices=SCALING_CHOICES, default=d.scaling, help="snn: scaling shape"
     )
     p.add_argument(
         "--target-rate",

@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 from spikegraph.models import GCN, SpikingGNN
 from spikegraph.monitor import FiringMonitor
 from spikegraph.synapse import settle
+from spikegraph.tasks.cli import SCALING_CHOICES
 from spikegraph.tasks.node_classification import machine_info
 
 __all__ = [
@@ -521,7 +522,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[LinkConfig, argparse.Name
     p.add_argument("--T", type=int, default=d.T, help="SNN: time steps")
     p.add_argument(
         "--scaling",
-        choices=["relative", "tent", "homeostatic", "gaussian", "linear", "none"],
+        choices=SCALING_CHOICES,
         default=d.scaling,
         help="SNN: synaptic scaling shape ('none': off)",
     )

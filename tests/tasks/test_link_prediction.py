@@ -7,12 +7,14 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
+from spikegraph.tasks.cli import SCALING_CHOICES
 from spikegraph.tasks.link_prediction import (
     LinkConfig,
     average_precision,
     build_model,
     hits_at_k,
     main,
+    parse_args,
     roc_auc,
     split_edges,
     train_run,
@@ -149,3 +151,9 @@ def test_impossible_argument_is_one_usage_error_naming_the_flag(argv, flag, caps
     assert exc.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert "error:" in last and flag in last
+
+
+@pytest.mark.parametrize("shape", SCALING_CHOICES)
+def test_every_scaling_shape_of_the_registry_is_a_choice(shape):
+    cfg, _ = parse_args(["--scaling", shape])
+    assert cfg.scaling == (None if shape == "none" else shape)
