@@ -606,7 +606,7 @@ def summarize(out_dir: Path) -> dict[str, Any]:
                 "seeds": sorted(by_seed),
             }
         )
-    return {"rows": table, "goals": goal_checks(table), "units": "test accuracy, %"}
+    return {"rows": table, "goals": goal_checks(groups), "units": "test accuracy, %"}
 
 
 ATTACK_ORDER = ("clean", "feature_injection", "node_injection", "prbcd_evasion", "grbcd_evasion")
@@ -622,21 +622,35 @@ def _order(item: tuple) -> tuple:
     return (dataset, family, base, strength, detail, budget, MODELS.index(model))
 
 
-def goal_checks(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per dataset, attack and budget: per-edge minus mean field, minus GCN twin and minus
-    scaling off (points), on the seeds all of them share."""
-    by_key: dict[tuple, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for r in table:
-        by_key[(r["dataset"], r["attack"], r["budget"])][r["model"]] = r
+def goal_checks(groups: dict[tuple, dict[int, float]]) -> list[dict[str, Any]]:
+    """Per dataset, attack and budget: per-edge minus the mean field, the GCN twin and scaling
+    off, paired by seed on the seeds both have. ``vs_<control>`` is the mean difference in
+    points, ``vs_<control>_se`` its standard error (``None`` with one seed) and
+    ``vs_<control>_ahead`` the number of seeds on which the per-edge synapse is ahead.
+
+    Args:
+        groups: ``{(dataset, attack, budget, model): {seed: accuracy (fraction)}}``.
+    """
+    by_key: dict[tuple, dict[str, dict[int, float]]] = defaultdict(dict)
+    for (dataset, attack, budget, model), by_seed in sorted(groups.items(), key=_order):
+        by_key[(dataset, attack, budget)][model] = by_seed
     checks = []
     for (dataset, attack, budget), models in by_key.items():
         if "relative" not in models:
             continue
-        check = {"dataset": dataset, "attack": attack, "budget": budget}
+        ours = models["relative"]
+        check: dict[str, Any] = {"dataset": dataset, "attack": attack, "budget": budget}
         for other in ("mean_field", "gcn", "none"):
-            if other in models:
-                check[f"vs_{other}"] = models["relative"]["acc_mean"] - models[other]["acc_mean"]
-        check["seeds"] = models["relative"]["seeds"]
+            shared = sorted(set(ours) & set(models.get(other, {})))
+            if not shared:
+                continue
+            diffs = [100 * (ours[s] - models[other][s]) for s in shared]
+            check[f"vs_{other}"] = statistics.fmean(diffs)
+            check[f"vs_{other}_se"] = (
+                statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else None
+            )
+            check[f"vs_{other}_ahead"] = sum(d > 0 for d in diffs)
+        check["seeds"] = sorted(ours)
         checks.append(check)
     return checks
 

@@ -220,6 +220,22 @@ def test_summary_goal_compares_per_edge_with_the_controls(tmp_path):
     _write(tmp_path / "runs" / "Cora_main_seed0.json", "Cora", 0, rows)
     (goal,) = summarize(tmp_path)["goals"]
     assert goal["vs_mean_field"] == pytest.approx(3.0) and goal["vs_gcn"] == pytest.approx(-1.0)
+    assert goal["vs_mean_field_se"] is None and goal["vs_mean_field_ahead"] == 1
+
+
+def test_summary_goal_is_paired_by_seed(tmp_path):
+    # per-edge minus mean field: +4 on seed 0, -2 on seed 1, and seed 2 has no mean field
+    accs = {0: (0.80, 0.76), 1: (0.70, 0.72), 2: (0.50, None)}
+    for seed, (ours, control) in accs.items():
+        rows = [{"attack": "clean", "budget": 0.0, "model": "relative", "acc": ours}]
+        if control is not None:
+            rows.append({"attack": "clean", "budget": 0.0, "model": "mean_field", "acc": control})
+        _write(tmp_path / "runs" / f"Cora_main_seed{seed}.json", "Cora", seed, rows)
+    (goal,) = summarize(tmp_path)["goals"]
+    assert goal["vs_mean_field"] == pytest.approx(1.0)
+    assert goal["vs_mean_field_se"] == pytest.approx(3.0)  # stdev(4, -2) / sqrt(2)
+    assert goal["vs_mean_field_ahead"] == 1 and goal["seeds"] == [0, 1, 2]
+    assert "vs_gcn" not in goal
 
 
 @pytest.mark.parametrize(
