@@ -617,23 +617,30 @@ def _nmnist_clean(model: str, split: str) -> float:
 CL_STUDY = "results/nmnist_continual/study"
 
 
-def _continual_rows(set_name: str, study: str = CL_STUDY) -> tuple[list[dict], list[Path], dict]:
+def _continual_rows(
+    set_name: str, study: str = CL_STUDY, *more: str
+) -> tuple[list[dict], list[Path], dict]:
+    """The study's rows pooled over its folders (``study`` and ``more``, e.g. a control run
+    apart), and the first folder's config."""
     from spikegraph.tasks.nmnist_continual import study_summary
 
-    paths = sorted((REPO / study).glob("*/nmnist_continual.json"))
-    if not paths:
-        raise ResultsError(
-            f"no results under {study}; they are written by "
-            "`bash results/nmnist_continual/run_study.sh`"
-        )
-    reports = [load(str(path.relative_to(REPO))) for path in paths]
+    reports, paths = [], []
+    for folder in (study, *more):
+        found = sorted((REPO / folder).glob("*/nmnist_continual.json"))
+        if not found:
+            raise ResultsError(
+                f"no results under {folder}; they are written by "
+                "`bash results/nmnist_continual/run_study.sh`"
+            )
+        paths += found
+        reports += [load(str(path.relative_to(REPO))) for path in found]
     return study_summary(reports, set_name), paths, reports[0]["config"]
 
 
-def _continual(set_name: str, study: str = CL_STUDY) -> Table:
+def _continual(set_name: str, study: str = CL_STUDY, *more: str) -> Table:
     from spikegraph.tasks.nmnist_continual import format_study_table
 
-    rows, paths, _ = _continual_rows(set_name, study)
+    rows, paths, _ = _continual_rows(set_name, study, *more)
     header, cells = _parse_markdown(format_study_table(rows))
     return Table(header, cells, paths, "llrrrrrr")
 

@@ -374,8 +374,14 @@ def study_summary(reports: list[dict], set_name: str = "sim_test") -> list[dict[
     return rows
 
 
-def _order(method: str, variant: str) -> tuple[int, int, str]:
-    return (list(METHODS).index(method), variant == "none", variant)
+def _order(method: str, variant: str) -> tuple[int, int, int, str]:
+    """Per method: the scaling variants, then the mean-field control, then no scaling."""
+    return (
+        list(METHODS).index(method),
+        variant == "none",
+        variant.startswith("mean_field"),
+        variant,
+    )
 
 
 def format_study_table(rows: list[dict[str, Any]]) -> str:

@@ -120,6 +120,17 @@ def test_study_summary_pools_seeds_and_pairs_the_gain_by_seed():
     assert "| ewc | relative | 3 | 76.7 ± 15.3 | +60.0 % |" in table
 
 
+def test_study_summary_puts_the_mean_field_control_between_scaling_and_none():
+    # the control runs in a report of its own (run_study.sh with --scaling mean_field)
+    reports = [
+        _report(0, [("finetune", "relative", 0.0, 0.8), ("finetune", "none", 0.0, 0.5)]),
+        _report(0, [("finetune", "mean_field", 0.0, 0.6)]),
+    ]
+    rows = study_summary(reports)
+    assert [r["variant"] for r in rows] == ["relative", "mean_field", "none"]
+    assert rows[1]["gain_relative_pct"] == pytest.approx(20.0)  # paired with the same seed
+
+
 def test_study_summary_refuses_the_same_run_twice():
     twice = [_report(0, [("ewc", "none", 0.0, 0.5)]), _report(0, [("ewc", "none", 0.0, 0.6)])]
     with pytest.raises(ValueError, match="two runs"):
