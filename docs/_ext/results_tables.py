@@ -924,19 +924,29 @@ def _paired(goal: dict, key: str) -> str:
     return text
 
 
+def _gr_paired_table(main: bool) -> Table:
+    goals = _get(load(GR_SUMMARY), GR_SUMMARY, "goals")
+    wanted = {(r["dataset"], r["attack"], r["budget"]) for r in _gr_rows(main)}
+    rows = []
+    for g in goals:
+        if (g["dataset"], g["attack"], g["budget"]) not in wanted:
+            continue
+        deltas = [_paired(g, k) for k in ("vs_mean_field", "vs_none", "vs_gcn")]
+        budget = "" if g["attack"] == "clean" else f"{100 * g['budget']:g} %"
+        rows.append([g["dataset"], g["attack"], budget, *deltas, str(len(g["seeds"]))])
+    header = ["dataset", "attack", "budget", "vs mean field", "vs scaling off", "vs GCN", "seeds"]
+    return Table(header, rows, [REPO / GR_SUMMARY], "lllrrrr")
+
+
 def graph_robustness_goals() -> Table:
     """Per-edge minus each control (points of test accuracy) at the main budgets, paired by
     seed: mean ± standard error, and the seeds on which the per-edge synapse is ahead."""
-    goals = _get(load(GR_SUMMARY), GR_SUMMARY, "goals")
-    main = {(r["dataset"], r["attack"], r["budget"]) for r in _gr_rows(main=True)}
-    rows = []
-    for g in goals:
-        if (g["dataset"], g["attack"], g["budget"]) not in main:
-            continue
-        deltas = [_paired(g, k) for k in ("vs_mean_field", "vs_none", "vs_gcn")]
-        rows.append([g["dataset"], g["attack"], *deltas, str(len(g["seeds"]))])
-    header = ["dataset", "attack", "vs mean field", "vs scaling off", "vs GCN", "seeds"]
-    return Table(header, rows, [REPO / GR_SUMMARY], "llrrrr")
+    return _gr_paired_table(main=True)
+
+
+def graph_robustness_sweep_goals() -> Table:
+    """The same paired differences at the sweep's budgets."""
+    return _gr_paired_table(main=False)
 
 
 def summary() -> Table:
@@ -1185,6 +1195,39 @@ def zoo_reproduction() -> Table:
     fmt = _import_path("_zoo_benchmark", "benchmarks/zoo.py")
     header, cells = _parse_markdown(fmt.reproduction_table(rows))
     return Table(header, cells, [REPO / ZOO_FILE], "lllrrrr")
+
+
+PEER_ACCURACY_FILE = "benchmarks/results/peer_accuracy.json"
+ZOO_LABELS = {"spikegcl": "SpikeGCL", "spikegt": "SpikeGT", "gcsnn": "GC-SNN"}
+
+
+def zoo_peer_accuracy() -> Table:
+    """SGNNBench's own code on the zoo's random splits (``benchmarks/peer_accuracy.py``) beside
+    its published number and our implementation's row of the zoo."""
+    peer = load(PEER_ACCURACY_FILE)
+    ours = {
+        (r["model"], r["dataset"]): r
+        for r in _get(load(ZOO_FILE), ZOO_FILE, "rows")
+        if r["split"] == "random"
+    }
+    rows = []
+    for r in _get(peer, PEER_ACCURACY_FILE, "rows"):
+        mine = ours.get((r["model"], r["dataset"]))
+        published = r["sgnnbench_table13"]
+        rows.append(
+            [
+                ZOO_LABELS.get(r["model"], r["model"]),
+                r["dataset"],
+                f"{published:.2f}" if published is not None else "–",
+                f"{_pct(r['acc_mean'], 2)} ± {_pct(r['acc_std'], 2)} ({len(r['seeds'])})",
+                "–"
+                if mine is None
+                else f"{_pct(mine['acc_mean'], 2)} ± {_pct(mine['acc_std'], 2)} "
+                f"({len(mine['seeds'])})",
+            ]
+        )
+    header = ["model", "dataset", "SGNNBench, published %", "their code here %", "ours here %"]
+    return Table(header, rows, [REPO / PEER_ACCURACY_FILE, REPO / ZOO_FILE], "llrrr")
 
 
 PEER_SPEED_FILE = "benchmarks/results/peer_speed.json"
