@@ -677,14 +677,17 @@ def nmnist_continual_screen() -> Table:
     return Table(header, rows, paths, "lllrrr")
 
 
+CL_STUDY_MF = "results/nmnist_continual/study_mean_field"  # fine-tuning's control, run apart
+
+
 def nmnist_continual_sim() -> Table:
     """Permuted N-MNIST, simulated test set: mean ± std over seeds per method and synapses."""
-    return _continual("sim_test")
+    return _continual("sim_test", CL_STUDY, CL_STUDY_MF)
 
 
 def nmnist_continual_real() -> Table:
     """Permuted N-MNIST, the 100 real test recordings."""
-    return _continual("real_test")
+    return _continual("real_test", CL_STUDY, CL_STUDY_MF)
 
 
 CL_STUDY_ADAM = "results/nmnist_continual/study_adam"
