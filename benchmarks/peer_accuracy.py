@@ -47,6 +47,8 @@ from spikegraph.tasks.node_classification import machine_info  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # zoo name -> (SGNNBench config file, module, class)
+# our dataset name -> SGNNBench's (its loader knows "Citeseer" only)
+THEIR_NAMES = {"Cora": "Cora", "CiteSeer": "Citeseer"}
 MODELS = {
     "spikegcl": ("spikegcl", "sgnnbenchmark.nn.spikegcl", "SpikeGCL"),
     "spikegt": ("spikegt", "sgnnbenchmark.nn.spikegt", "SpikeGraphTransformer"),
@@ -109,7 +111,7 @@ def run_one(trainer: types.ModuleType, peer_root: Path, model: str, dataset: str
     configs = importlib.import_module("sgnnbenchmark.utils").configs
     cfg = configs.load_config_from_file(str(peer_root / f"configs/static/{config_name}.yaml"))
     cfg.shared["device"] = torch.device("cpu")
-    cfg.dataset["root"], cfg.dataset["name"] = str(data_root), dataset
+    cfg.dataset["root"], cfg.dataset["name"] = str(data_root), THEIR_NAMES[dataset]
     exp = trainer.Exp(cfg)
     data = trainer.load_dataset(**exp._dataset_cfg)
     net = trainer.load_model(data, exp._model_cfg)
@@ -151,12 +153,12 @@ def summarize(runs: list[dict]) -> list[dict]:
 
 
 def planetoid_copy(dataset: str, source: Path, into: Path) -> None:
-    """Planetoid's raw files for ``dataset`` under ``into/<dataset>/raw`` (their loader writes
-    its processed files beside them, so it gets a scratch copy)."""
+    """Planetoid's raw files for ``dataset`` under ``into/<their name>/raw`` (their loader
+    writes its processed files beside them, so it gets a scratch copy)."""
     raw = source / dataset / "raw"
     if not raw.is_dir():
         raise FileNotFoundError(f"no Planetoid raw files at {raw}")
-    shutil.copytree(raw, into / dataset / "raw", dirs_exist_ok=True)
+    shutil.copytree(raw, into / THEIR_NAMES[dataset] / "raw", dirs_exist_ok=True)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -1450,6 +1450,7 @@ TABLES: dict[str, Callable[[], Table]] = {
     "zoo": zoo,
     "zoo_reproduction": zoo_reproduction,
     "zoo_speed": zoo_speed,
+    "zoo_peer_accuracy": zoo_peer_accuracy,
     "graph_robustness": graph_robustness,
     "graph_robustness_goals": graph_robustness_goals,
     "graph_classification": graph_classification,
