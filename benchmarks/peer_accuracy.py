@@ -42,13 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peer_speed import numba_stand_in, peer_package, torch_sparse_stand_in  # noqa: E402
 from zoo import SGNNBENCH_TABLE13, parse_seeds  # noqa: E402
 
-from spikegraph.datasets import class_random_split  # noqa: E402
+from spikegraph.datasets import with_class_random_split  # noqa: E402
 from spikegraph.tasks.node_classification import machine_info  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-# zoo name -> (SGNNBench config file, module, class)
 # our dataset name -> SGNNBench's (its loader knows "Citeseer" only)
 THEIR_NAMES = {"Cora": "Cora", "CiteSeer": "Citeseer"}
+# zoo name -> (SGNNBench config file, module, class)
 MODELS = {
     "spikegcl": ("spikegcl", "sgnnbenchmark.nn.spikegcl", "SpikeGCL"),
     "spikegt": ("spikegt", "sgnnbenchmark.nn.spikegt", "SpikeGraphTransformer"),
@@ -98,14 +98,13 @@ def load_peer(peer_root: Path, peer_site: Path | None) -> tuple[types.ModuleType
 
 def our_split(name: str, data, run: int | None = None, return_mask: bool = False):  # noqa: ANN001, ANN201
     """The zoo's random split for seed ``run``, as SGNNBench's index triple."""
-    generator = torch.Generator().manual_seed(run)
-    masks = class_random_split(data.y, generator=generator)
-    index = torch.arange(data.num_nodes)
-    return tuple(index[m] for m in masks)
+    split = with_class_random_split(data, seed=run)
+    return tuple(m.nonzero().view(-1) for m in (split.train_mask, split.val_mask, split.test_mask))
 
 
-def run_one(trainer: types.ModuleType, peer_root: Path, model: str, dataset: str, seed: int,
-            data_root: Path) -> dict:  # fmt: skip
+def run_one(
+    trainer: types.ModuleType, peer_root: Path, model: str, dataset: str, seed: int, data_root: Path
+) -> dict:
     """One SGNNBench run (their ``Exp._run``) on the zoo's split for ``seed``."""
     config_name = MODELS[model][0]
     configs = importlib.import_module("sgnnbenchmark.utils").configs
@@ -195,9 +194,11 @@ def main(argv: list[str] | None = None) -> dict:
                     print(f"{model} {dataset} seed {seed}: test {100 * run['test_acc']:.1f} %")
                     report.update(
                         what="SGNNBench's own code and trainer on the zoo's random splits",
-                        command=command, stand_ins=used, machine=machine_info(),
+                        command=command,
+                        stand_ins=used,
+                        machine=machine_info(),
                         rows=summarize(report["runs"]),
-                    )  # fmt: skip
+                    )
                     args.json.parent.mkdir(parents=True, exist_ok=True)
                     args.json.write_text(json.dumps(report, indent=2))
     return report

@@ -1,4 +1,4 @@
-"""peer_speed's flag checks."""
+"""The flag checks of the scripts that run SGNNBench's code (peer_speed, peer_accuracy)."""
 
 import subprocess
 import sys
@@ -10,9 +10,10 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.mark.slow  # a subprocess that imports torch and PyG
-def test_peer_speed_refuses_a_checkout_without_its_package(tmp_path):
+@pytest.mark.parametrize("script", ["peer_speed.py", "peer_accuracy.py"])
+def test_a_checkout_without_its_package_is_refused(tmp_path, script):
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "peer_speed.py"), "--peer-root", str(tmp_path)],
+        [sys.executable, str(BENCH / script), "--peer-root", str(tmp_path)],
         capture_output=True,
         text=True,
     )
