@@ -47,6 +47,10 @@ WRITERS = {
     "results/nmnist_robustness_v2": (
         "python examples/nmnist_robustness.py --checkpoint-dir ... --seeds 0 1 2 --out ..."
     ),
+    "results/nmnist_robustness_mean_field": (
+        "python examples/nmnist_robustness.py --models scaling baseline mean_field --seeds 0 1 2 "
+        "--train-limit 12000 --val-size 2000 --test-limit 2000 --out ..."
+    ),
     "results/nmnist_continual/study": "bash results/nmnist_continual/run_study.sh",
     "results/nmnist_training": "python examples/nmnist_train.py (results/nmnist_training/README.md)",
     "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
@@ -518,6 +522,38 @@ def nmnist_robustness() -> Table:
     return Table(header, rows, sources, "lllrrr")
 
 
+NR_MEAN_FIELD = "results/nmnist_robustness_mean_field/nmnist_robustness.json"
+NR_ARMS = ("scaling", "mean_field", "baseline")
+
+
+def nmnist_robustness_mean_field() -> Table:
+    """The control run: scaling, the mean field and the baseline side by side (reduced data),
+    mean accuracy over all perturbed levels; scaling minus each, also beyond the clean gap."""
+    report, relpath = load(NR_MEAN_FIELD), NR_MEAN_FIELD
+    clean = _get(report, relpath, "summary", "clean_acc")
+    sizes = _get(report, relpath, "sizes")
+    rows = []
+    for set_name, label in SET_NAMES.items():
+        s = _get(report, relpath, "summary", set_name, "overall")
+        rows.append(
+            [
+                f"{label} ({sizes[set_name]:,})",
+                " / ".join(_pct(clean[m][set_name]) for m in NR_ARMS),
+                " / ".join(_pct(s[m]) for m in NR_ARMS),
+                f"{s['gain_points']:+.1f} ({s['beyond_clean_points']:+.1f})",
+                f"{s['vs_mean_field_points']:+.1f} ({s['vs_mean_field_beyond_clean']:+.1f})",
+            ]
+        )
+    header = [
+        "test set",
+        "clean: scaling / mean field / baseline",
+        "perturbed: scaling / mean field / baseline",
+        "scaling − baseline (beyond clean)",
+        "scaling − mean field (beyond clean)",
+    ]
+    return Table(header, rows, [REPO / relpath], "lllrr")
+
+
 def nmnist_perturbations(relpath: str = NR_V2) -> Table:
     """Per perturbation: mean perturbed accuracy and the gain beyond the clean gap."""
     report = load(relpath)
@@ -874,6 +910,7 @@ def performance_revisions() -> Table:
 GR_SUMMARY = "results/graph_robustness/summary.json"
 GR_MODELS = {
     "relative": "per-edge",
+    "share": "per-edge, share drive",
     "mean_field": "mean field",
     "none": "scaling off",
     "gcn": "GCN",
@@ -943,14 +980,20 @@ def _gr_paired_table(main: bool) -> Table:
             continue
         deltas = [_paired(g, k) for k in ("vs_mean_field", "vs_none", "vs_gcn")]
         budget = "" if g["attack"] == "clean" else f"{100 * g['budget']:g} %"
-        rows.append([g["dataset"], g["attack"], budget, *deltas, str(len(g["seeds"]))])
-    header = ["dataset", "attack", "budget", "vs mean field", "vs scaling off", "vs GCN", "seeds"]
-    return Table(header, rows, [REPO / GR_SUMMARY], "lllrrrr")
+        drive = DRIVE_NAMES[g.get("model", "relative")]
+        rows.append([g["dataset"], g["attack"], budget, drive, *deltas, str(len(g["seeds"]))])
+    header = ["dataset", "attack", "budget", "drive", "vs mean field", "vs scaling off", "vs GCN"]
+    return Table([*header, "seeds"], rows, [REPO / GR_SUMMARY], "llllrrrr")
+
+
+#: The drive of each per-edge synapse of the robustness study.
+DRIVE_NAMES = {"relative": "coincidence", "share": "share"}
 
 
 def graph_robustness_goals() -> Table:
     """Per-edge minus each control (points of test accuracy) at the main budgets, paired by
-    seed: mean ± standard error, and the seeds on which the per-edge synapse is ahead."""
+    seed, for each drive: mean ± standard error, and the seeds on which the per-edge synapse
+    is ahead."""
     return _gr_paired_table(main=True)
 
 

@@ -1,10 +1,12 @@
 r"""Graph robustness study: the per-edge synapse against its controls under graph attacks.
 
-Five models are trained on the clean graph with the node-classification pipeline
+Six models are trained on the clean graph with the node-classification pipeline
 (:mod:`spikegraph.tasks.node_classification`, expected rate 0.1 for the spiking ones) and then
 tested on perturbed copies of it:
 
 - ``relative``: the spiking GNN with the per-edge adaptive synapse (the library's default);
+- ``share``: the same synapse driven by the edge's share of its target's input
+  (``drive="share"``, the edge-specific drive that won the validation screen under injection);
 - ``mean_field``: the same synapse with its scale averaged over the layer per step
   (:class:`~spikegraph.synapse.MeanField`), the control for anything per-edge;
 - ``none``: the spiking GNN with scaling off;
@@ -35,7 +37,7 @@ import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +75,18 @@ __all__ = [
     "main",
 ]
 
-#: The models side by side: the three synapse variants of the spiking GNN, its GCN twin and a
+#: The models side by side: the four synapse variants of the spiking GNN, its GCN twin and a
 #: robust GNN.
-MODELS = ("relative", "mean_field", "none", "gcn", "gnnguard")
+MODELS = ("relative", "share", "mean_field", "none", "gcn", "gnnguard")
+#: The per-edge synapses, each compared with the controls in the summary's goals.
+PER_EDGE = ("relative", "share")
 #: ``main``: the goal's budgets (10 % of the nodes, 5 % of the edges); ``sweep``: the others.
 STAGES = ("main", "sweep")
 #: The attacks a stage may run (``--attacks``).
 ATTACKS = ("features", "nodes", "prbcd", "grbcd", "poisoning")
-SCALINGS = {"relative": "relative", "mean_field": "mean_field", "none": None}
+SCALINGS = {"relative": "relative", "share": "relative", "mean_field": "mean_field", "none": None}
+#: The spiking models whose drive is not the default coincidence one.
+DRIVES = {"share": "share"}
 
 
 @dataclass
@@ -142,7 +148,8 @@ def build(model: str, cfg: Config, num_features: int, num_classes: int) -> nn.Mo
         return GNNGuard(
             num_features, cfg.hidden, num_classes, num_layers=cfg.layers, dropout=cfg.dropout
         )
-    return build_model(cfg, num_features, num_classes)
+    drive = {"drive": DRIVES[model]} if model in DRIVES else {}
+    return build_model(cfg, num_features, num_classes, **drive)
 
 
 def train_model(
@@ -533,34 +540,124 @@ def run_study(
     command: str = "",
 ) -> dict[str, Any]:
     """Run stage-major, then seed, then dataset; every (dataset, stage, seed) writes its own
-    JSON as it finishes, and one already written is skipped (resumable). Returns the summary
-    of everything found in ``out_dir`` (also written to ``out_dir/summary.json``)."""
+    JSON as it finishes (resumable). A file already written is completed, not redone: the
+    models and attacks it lacks (:func:`missing_work`) are run and their rows added, and the
+    addition is logged under ``additions``. Returns the summary of everything found in
+    ``out_dir`` (also written to ``out_dir/summary.json``)."""
     jobs = [(st, s, d) for st in stages for s in seeds for d in datasets]
     bar = tqdm(jobs, desc="study", disable=not progress)
     for stage, seed, dataset in bar:
         path = seed_file(out_dir, dataset, seed, stage)
-        if path.exists():
+        record = json.loads(path.read_text()) if path.exists() else None
+        work = missing_work(record, settings, path)
+        if not work:
             continue
         bar.set_postfix_str(f"{dataset} {stage} seed {seed}")
         data, num_classes = datasets[dataset]
+        done = done_work(record)
         start = time.perf_counter()
-        rows = run_seed(data, num_classes, seed, stage, settings, progress=progress)
-        record = {
-            "dataset": dataset,
-            "seed": seed,
-            "stage": stage,
-            "rows": rows,
-            "settings": asdict(settings),
+        rows, reruns = [], []
+        for attacks, models in work.items():
+            kept, ran = _run_part(data, num_classes, seed, stage, settings, models, attacks, done)
+            rows += kept
+            reruns += [r for r in ran if r not in kept]
+        entry = {
+            "models": sorted({m for ms in work.values() for m in ms}, key=MODELS.index),
             "wall_time_s": time.perf_counter() - start,
             "machine": machine_info(),
             "command": command,
         }
+        if record is None:
+            record = {"dataset": dataset, "seed": seed, "stage": stage, "rows": rows}
+            record.update(settings=asdict(settings), **entry)
+        else:
+            entry["rerun_max_diff"] = _rerun_diff(record["rows"], reruns)
+            record["rows"] += rows
+            record.setdefault("additions", []).append(entry)
+        for attacks, models in work.items():
+            for m in models:
+                done[m] = sorted(set(done.get(m, [])) | set(attacks), key=ATTACKS.index)
+        record["done"] = done
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=1))
         tmp.replace(path)
         write_summary(out_dir)
     return write_summary(out_dir)
+
+
+def done_work(record: dict[str, Any] | None) -> dict[str, list[str]]:
+    """The attacks each model of a seed file has rows for (files without ``done``: every
+    model of its settings with every attack of them)."""
+    if record is None:
+        return {}
+    if "done" in record:
+        return {m: list(a) for m, a in record["done"].items()}
+    return {m: list(record["settings"]["attacks"]) for m in record["settings"]["models"]}
+
+
+#: Settings a seed file may be completed under even if they differ from its own.
+_ADDABLE = ("models", "attacks", "extra")
+
+
+def missing_work(
+    record: dict[str, Any] | None, settings: Settings, path: Path | str = "the seed file"
+) -> dict[tuple[str, ...], list[str]]:
+    """``{attacks: models}``: what ``settings`` asks that a seed file lacks (all of it when
+    there is no file). Raises ``ValueError`` if the file was made with other settings (widths,
+    budgets, epochs, ...): its rows could not be compared with new ones."""
+    if record is None:
+        return {tuple(settings.attacks): list(settings.models)}
+    mine = json.loads(json.dumps(asdict(settings)))
+    theirs = record["settings"]
+    differ = [k for k in mine if k not in _ADDABLE and theirs.get(k) != mine[k]]
+    if differ:
+        raise ValueError(
+            f"{path} was made with other settings ({', '.join(differ)}); give another --out"
+        )
+    done = done_work(record)
+    work: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for model in settings.models:
+        todo = tuple(a for a in settings.attacks if a not in done.get(model, []))
+        if todo:
+            work[todo].append(model)
+    return dict(work)
+
+
+def _run_part(
+    data: Data,
+    num_classes: int,
+    seed: int,
+    stage: str,
+    settings: Settings,
+    models: list[str],
+    attacks: tuple[str, ...],
+    done: dict[str, list[str]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``models`` under ``attacks`` (with the GCN twin for the transfer attacks): the new rows
+    (a clean row only for a model new to the file), and every row run."""
+    transfer = bool({"prbcd", "grbcd", "poisoning"} & set(attacks))
+    names = tuple(m for m in MODELS if m in models or (m == "gcn" and transfer))
+    part = replace(settings, models=names, attacks=attacks)
+    ran = run_seed(data, num_classes, seed, stage, part, progress=False)
+    kept = [
+        r
+        for r in ran
+        if r["model"] in models and (r["attack"] != "clean" or r["model"] not in done)
+    ]
+    return kept, ran
+
+
+def _rerun_diff(old: list[dict[str, Any]], reruns: list[dict[str, Any]]) -> float | None:
+    """The largest accuracy difference between rows run again (the GCN twin, for the transfer
+    attacks) and the same rows in the file: 0 when the rerun reproduced them."""
+    before = {(r["attack"], r["budget"], r["model"]): r["acc"] for r in old}
+    diffs = [
+        abs(r["acc"] - before[key])
+        for r in reruns
+        if (key := (r["attack"], r["budget"], r["model"])) in before
+    ]
+    return max(diffs) if diffs else None
 
 
 # --- summary ----------------------------------------------------------------------------------
@@ -623,8 +720,9 @@ def _order(item: tuple) -> tuple:
 
 
 def goal_checks(groups: dict[tuple, dict[int, float]]) -> list[dict[str, Any]]:
-    """Per dataset, attack and budget: per-edge minus the mean field, the GCN twin and scaling
-    off, paired by seed on the seeds both have. ``vs_<control>`` is the mean difference in
+    """Per dataset, attack, budget and per-edge synapse (``model``, one of :data:`PER_EDGE`):
+    that synapse minus the mean field, the GCN twin and scaling off, paired by seed on the
+    seeds both have. ``vs_<control>`` is the mean difference in
     points, ``vs_<control>_se`` its standard error (``None`` with one seed) and
     ``vs_<control>_ahead`` the number of seeds on which the per-edge synapse is ahead.
 
@@ -636,23 +734,31 @@ def goal_checks(groups: dict[tuple, dict[int, float]]) -> list[dict[str, Any]]:
         by_key[(dataset, attack, budget)][model] = by_seed
     checks = []
     for (dataset, attack, budget), models in by_key.items():
-        if "relative" not in models:
-            continue
-        ours = models["relative"]
-        check: dict[str, Any] = {"dataset": dataset, "attack": attack, "budget": budget}
-        for other in ("mean_field", "gcn", "none"):
-            shared = sorted(set(ours) & set(models.get(other, {})))
-            if not shared:
-                continue
-            diffs = [100 * (ours[s] - models[other][s]) for s in shared]
-            check[f"vs_{other}"] = statistics.fmean(diffs)
-            check[f"vs_{other}_se"] = (
-                statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else None
-            )
-            check[f"vs_{other}_ahead"] = sum(d > 0 for d in diffs)
-        check["seeds"] = sorted(ours)
-        checks.append(check)
+        for synapse in PER_EDGE:
+            if synapse in models:
+                checks.append(_paired_check(dataset, attack, budget, synapse, models))
     return checks
+
+
+def _paired_check(
+    dataset: str, attack: str, budget: float, synapse: str, models: dict[str, dict[int, float]]
+) -> dict[str, Any]:
+    """One per-edge synapse against each control present, paired by seed."""
+    ours = models[synapse]
+    check: dict[str, Any] = {"dataset": dataset, "attack": attack, "budget": budget}
+    check["model"] = synapse
+    for other in ("mean_field", "gcn", "none"):
+        shared = sorted(set(ours) & set(models.get(other, {})))
+        if not shared:
+            continue
+        diffs = [100 * (ours[s] - models[other][s]) for s in shared]
+        check[f"vs_{other}"] = statistics.fmean(diffs)
+        check[f"vs_{other}_se"] = (
+            statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else None
+        )
+        check[f"vs_{other}_ahead"] = sum(d > 0 for d in diffs)
+    check["seeds"] = sorted(ours)
+    return check
 
 
 def write_summary(out_dir: Path) -> dict[str, Any]:

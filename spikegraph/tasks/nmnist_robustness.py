@@ -1,11 +1,13 @@
 """Perturbation resistance on N-MNIST: adaptive scaling against the baseline.
 
-Both models (the same :class:`~spikegraph.models.SpikingMLP`, scaling on and off) train on
+Both models (the same :class:`~spikegraph.models.SpikingMLP`, scaling on and off; with
+``--models`` also the mean-field control, whose scale is the layer's mean) train on
 clean simulated recordings, then every perturbation of :mod:`spikegraph.events.perturb` is
 applied at test time at its 15 levels to the simulated test set and to the real test
 recordings. Both models see exactly the same perturbed inputs (one seed per perturbation,
 level and seed). The summary is the mean accuracy over all perturbed levels (level 0, the
-clean input, excluded), scaling minus baseline, in points and relative to the baseline.
+clean input, excluded), scaling minus baseline, in points and relative to the baseline
+(and scaling minus the mean field where that control ran).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from spikegraph.events.perturb import LEVELS, perturb
 from spikegraph.events.training import FrameSet, evaluate
 from spikegraph.tasks.cli import positive_int
 from spikegraph.tasks.nmnist_training import (
+    DEFAULT_MODELS,
+    MODELS,
     ModelConfig,
     add_model_arguments,
     check_model_arguments,
@@ -37,8 +41,6 @@ from spikegraph.tasks.node_classification import machine_info
 from spikegraph.utils.paths import portable_fields
 
 __all__ = ["Config", "run_experiment", "summarize", "mean_curve", "plot", "main"]
-
-MODELS = {"scaling": "relative", "baseline": None}
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Config:
     schedule: str = "cosine"
     weight_decay: float = 0.0
     seeds: list[int] = field(default_factory=lambda: [0])
+    models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
     perturbations: list[str] = field(default_factory=lambda: list(LEVELS))
     levels: int = 15
     checkpoint_dir: str | None = None
@@ -136,7 +139,7 @@ def run_experiment(
         "machine": machine_info(),
     }
     done = {(r["model"], r["seed"]) for r in report["runs"]}
-    jobs = [(m, s) for s in cfg.seeds for m in MODELS if (m, s) not in done]
+    jobs = [(m, s) for s in cfg.seeds for m in cfg.models if (m, s) not in done]
     for model_name, seed in tqdm(jobs, desc="models", disable=not progress):
         t0 = time.perf_counter()
         model, history = train_model(cfg, model_name, data, seed, progress)
@@ -163,7 +166,8 @@ def report_config(cfg: Config) -> dict[str, Any]:
     return portable_fields(asdict(cfg), PATH_FIELDS)
 
 
-_RUN_ONLY = ("checkpoint_dir", "frame_cache", "threads")  # may differ between resumed runs
+# may differ between resumed runs (a resumed run may add models)
+_RUN_ONLY = ("checkpoint_dir", "frame_cache", "threads", "models")
 
 
 def _saved_runs(path: Path | None, config: dict[str, Any]) -> list[dict]:
@@ -187,11 +191,12 @@ def summarize(report: dict) -> dict[str, Any]:
     """Mean accuracy over perturbed levels (level 0 excluded), per set and perturbation."""
     out: dict[str, Any] = {}
     names = report["config"]["perturbations"]
+    models = models_of(report)
     for set_name in ("sim_test", "real_test"):
-        per_name, overall, clean = {}, {m: [] for m in MODELS}, {}
+        per_name, overall, clean = {}, {m: [] for m in models}, {}
         for name in names:
             row = {}
-            for model in MODELS:
+            for model in models:
                 curve = mean_curve(report["runs"], model, set_name, name)
                 clean[model] = curve[0]
                 overall[model] += curve[1:]
@@ -206,24 +211,36 @@ def summarize(report: dict) -> dict[str, Any]:
             k: statistics.fmean(r["clean_acc"][k] for r in report["runs"] if r["model"] == model)
             for k in report["sizes"]
         }
-        for model in MODELS
+        for model in models
     }
     return out
 
 
+def models_of(report: dict) -> list[str]:
+    """The models a report has runs of, in :data:`~spikegraph.tasks.nmnist_training.MODELS`
+    order."""
+    return [m for m in MODELS if any(r["model"] == m for r in report["runs"])]
+
+
 def _gain(row: dict[str, float], clean: dict[str, float]) -> dict[str, float]:
     """Gain of scaling over the baseline, also net of the gap they already have on clean
-    input (``beyond_clean_points``) and as retained fraction of the clean accuracy."""
+    input (``beyond_clean_points``) and as retained fraction of the clean accuracy; with the
+    mean-field control, scaling minus it (``vs_mean_field_points``, and net of the clean gap)."""
     base, scaled = row["baseline"], row["scaling"]
     rel = 100 * (scaled - base) / base if base > 0 else float("nan")
     gain = 100 * (scaled - base)
-    return {
+    out = {
         **row,
         "gain_points": gain,
         "gain_relative_pct": rel,
         "beyond_clean_points": gain - 100 * (clean["scaling"] - clean["baseline"]),
-        "retained": {m: row[m] / clean[m] if clean[m] > 0 else float("nan") for m in MODELS},
+        "retained": {m: row[m] / clean[m] if clean[m] > 0 else float("nan") for m in row},
     }
+    if "mean_field" in row:
+        vs = 100 * (scaled - row["mean_field"])
+        out["vs_mean_field_points"] = vs
+        out["vs_mean_field_beyond_clean"] = vs - 100 * (clean["scaling"] - clean["mean_field"])
+    return out
 
 
 def format_summary(report: dict) -> str:
@@ -237,6 +254,12 @@ def format_summary(report: dict) -> str:
             f"({o['gain_relative_pct']:+.1f} % relative); beyond the clean gap "
             f"{o['beyond_clean_points']:+.2f} points"
         )
+        if "mean_field" in o:
+            lines.append(
+                f"  mean field {100 * o['mean_field']:.2f} %: scaling minus mean field "
+                f"{o['vs_mean_field_points']:+.2f} points, beyond the clean gap "
+                f"{o['vs_mean_field_beyond_clean']:+.2f}"
+            )
         for name, row in s[set_name]["per_perturbation"].items():
             lines.append(
                 f"  {name:12s} scaling {100 * row['scaling']:6.2f}  baseline "
@@ -257,7 +280,8 @@ def plot(report: dict, set_name: str, path: Path) -> None:
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax, name in zip(axes.flat, names, strict=False):
         levels = report["levels"][name]
-        for model, style in (("scaling", "-o"), ("baseline", "--s")):
+        for model in models_of(report):
+            style = {"scaling": "-o", "baseline": "--s", "mean_field": ":^"}[model]
             acc = [100 * a for a in mean_curve(report["runs"], model, set_name, name)]
             ax.plot(levels, acc, style, ms=3, label=model)
         ax.set_title(name)
@@ -289,6 +313,13 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--resume", action="store_true", help="keep the finished models of --out")
     p.add_argument("--seeds", type=int, nargs="+", default=d.seeds)
     p.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODELS,
+        default=d.models,
+        help="the models (scaling and baseline, and mean_field for the control)",
+    )
+    p.add_argument(
         "--levels", type=positive_int, default=d.levels, help="first L of the 15 levels (2..15)"
     )
     p.add_argument("--perturbations", nargs="+", default=d.perturbations, choices=list(LEVELS))
@@ -303,6 +334,8 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
         p.error("--sim-root and --real-root are required (or --from-json to re-plot a report)")
     if not 2 <= args.levels <= max(len(v) for v in LEVELS.values()):
         p.error(f"--levels {args.levels}: give 2..15 (level 0 is the clean input)")
+    if not {"scaling", "baseline"} <= set(args.models):
+        p.error(f"--models {' '.join(args.models)}: the gains need scaling and baseline")
     model = check_model_arguments(p, args)
     fields_ = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__}
     return Config(**{**fields_, "input_clip": model.input_clip}), args

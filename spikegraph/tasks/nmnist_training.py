@@ -48,8 +48,11 @@ __all__ = [
     "main",
 ]
 
-#: The two models of every N-MNIST comparison: the scaling one takes ``ModelConfig.scaling``.
-MODELS = ("scaling", "baseline")
+#: The models of the N-MNIST comparisons: the scaling one takes ``ModelConfig.scaling``, the
+#: mean-field control averages that synapse's scale over the layer (``scaling="mean_field"``).
+MODELS = ("scaling", "baseline", "mean_field")
+#: The models trained when none are named.
+DEFAULT_MODELS = ("scaling", "baseline")
 SCHEDULES = ("constant", "cosine")
 FORMAT = "spikegraph-nmnist-mlp-v1"
 
@@ -93,11 +96,11 @@ class ModelConfig:
 def _scaling_of(cfg: ModelConfig, model: str) -> str | None:
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-    return cfg.scaling if model == "scaling" else None
+    return {"scaling": cfg.scaling, "mean_field": "mean_field"}.get(model)
 
 
 def build_model(cfg: ModelConfig, model: str, in_features: int = 2312) -> SpikingMLP:
-    """A fresh network for ``model`` (``"scaling"`` or ``"baseline"``)."""
+    """A fresh network for ``model`` (one of :data:`MODELS`)."""
     cfg.check()
     return SpikingMLP(
         in_features,
@@ -288,7 +291,7 @@ def parse_args(argv: list[str] | None) -> tuple[ModelConfig, argparse.Namespace]
     p = argparse.ArgumentParser(description="Train the N-MNIST spiking MLP (scaling / baseline)")
     p.add_argument("--sim-root", required=True, help="simulated N-MNIST (Train/, Test/)")
     p.add_argument("--real-root", default=None, help="real N-MNIST recordings (Train/, Test/)")
-    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=MODELS)
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--eval-test", action="store_true", help="also report the test sets")
     add_model_arguments(p, d)

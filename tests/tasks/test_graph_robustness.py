@@ -16,6 +16,7 @@ from spikegraph.tasks.graph_robustness import (
     edge_budget,
     inject_features,
     inject_nodes,
+    missing_work,
     on_graph,
     parse_args,
     structure_attack,
@@ -238,6 +239,42 @@ def test_summary_goal_is_paired_by_seed(tmp_path):
     assert "vs_gcn" not in goal
 
 
+def test_summary_goal_compares_each_per_edge_synapse_with_the_controls(tmp_path):
+    rows = [
+        {"attack": "clean", "budget": 0.0, "model": m, "acc": a}
+        for m, a in (("relative", 0.80), ("share", 0.75), ("mean_field", 0.77))
+    ]
+    _write(tmp_path / "runs" / "Cora_main_seed0.json", "Cora", 0, rows)
+    goals = {g["model"]: g for g in summarize(tmp_path)["goals"]}
+    assert goals["relative"]["vs_mean_field"] == pytest.approx(3.0)
+    assert goals["share"]["vs_mean_field"] == pytest.approx(-2.0)
+
+
+def _record(models, attacks, **settings):
+    fields = {**vars(Settings()), "models": models, "attacks": attacks, **settings}
+    return json.loads(json.dumps({"settings": fields}, default=list))
+
+
+def test_missing_work_is_what_a_seed_file_lacks():
+    settings = Settings(models=("relative", "share", "gcn"), attacks=("features", "prbcd"))
+    assert missing_work(None, settings) == {("features", "prbcd"): ["relative", "share", "gcn"]}
+    record = _record(["relative", "gcn"], ["features"])
+    assert missing_work(record, settings) == {
+        ("prbcd",): ["relative", "gcn"],
+        ("features", "prbcd"): ["share"],
+    }
+    record["done"] = {"relative": ["features", "prbcd"], "gcn": ["features", "prbcd"]}
+    assert missing_work(record, settings) == {("features", "prbcd"): ["share"]}
+    record["done"]["share"] = ["features", "prbcd"]
+    assert missing_work(record, settings) == {}
+
+
+def test_missing_work_refuses_a_file_made_with_other_settings():
+    record = _record(["relative"], ["features"], hidden=64)
+    with pytest.raises(ValueError, match="other settings \\(hidden\\)"):
+        missing_work(record, Settings(models=("relative",), attacks=("features",)))
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -266,3 +303,28 @@ def test_quick_study_writes_per_seed_files_and_summary(tmp_path, monkeypatch):
     attacks = {r["attack"] for r in rows}
     assert {"clean", "feature_injection(words=50)", "prbcd_evasion"} <= attacks
     assert {r["model"] for r in rows} == {"relative", "gcn"}
+
+
+@pytest.mark.slow
+def test_a_rerun_with_another_model_completes_the_seed_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPIKEGRAPH_CACHE", str(tmp_path / "cache"))
+    base = ["--quick", "--datasets", "Cora", "--stages", "main", "--runs", "1"]
+    base += ["--attacks", "features", "prbcd", "--out", str(tmp_path), "--no-progress"]
+
+    def run_example(*argv):
+        monkeypatch.setattr(sys, "argv", ["graph_robustness.py", *base, *argv])
+        runpy.run_path(str(EXAMPLES / "graph_robustness.py"), run_name="__main__")
+
+    run_example("--models", "relative", "gcn")
+    path = tmp_path / "runs" / "Cora_main_seed0.json"
+    before = json.loads(path.read_text())["rows"]
+    run_example("--models", "share", "gcn")
+    record = json.loads(path.read_text())
+    assert record["rows"][: len(before)] == before
+    added = record["rows"][len(before) :]
+    assert {r["model"] for r in added} == {"share"}
+    assert {r["attack"] for r in added} == {r["attack"] for r in before}
+    (addition,) = record["additions"]
+    assert addition["models"] == ["share"]
+    assert addition["rerun_max_diff"] == 0.0  # the GCN twin retrained for the transfer
+    assert record["done"]["share"] == ["features", "prbcd"]

@@ -32,6 +32,27 @@ def test_summary_excludes_the_clean_level_and_computes_gains():
     assert s["clean_acc"]["baseline"]["sim_test"] == 1.0
 
 
+def test_summary_compares_scaling_with_the_mean_field_control():
+    curves = {
+        "scaling": [0.9, 0.6, 0.4],
+        "baseline": [1.0, 0.4, 0.2],
+        "mean_field": [0.8, 0.5, 0.5],
+    }
+    overall = summarize(_report(curves))["sim_test"]["overall"]
+    assert overall["mean_field"] == pytest.approx(0.5)
+    assert overall["vs_mean_field_points"] == pytest.approx(0.0)
+    # the mean field starts 10 points behind on clean input: scaling's lead beyond it is -10
+    assert overall["vs_mean_field_beyond_clean"] == pytest.approx(-10.0)
+    without = summarize(_report({m: curves[m] for m in ("scaling", "baseline")}))
+    assert "vs_mean_field_points" not in without["sim_test"]["overall"]
+
+
+def test_the_gains_need_scaling_and_baseline(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--sim-root", "x", "--real-root", "y", "--models", "scaling", "mean_field"])
+    assert exc.value.code == 2 and "need scaling and baseline" in capsys.readouterr().err
+
+
 def test_missing_simulated_data_names_the_command(tmp_path, shared_datasets):
     argv = ["--sim-root", str(tmp_path / "none"), "--real-root", str(shared_datasets / "NMNIST")]
     with pytest.raises(FileNotFoundError, match="spikegraph.events.simulator"):

@@ -41,6 +41,14 @@ def test_build_model_switches_scaling_only():
         build_model(CFG, "other", 18)
 
 
+def test_the_mean_field_control_averages_the_scaling_models_synapse():
+    control, scaled = (
+        build_model(CFG, m, 18).layers[0].scaling.shape for m in ("mean_field", "scaling")
+    )
+    assert control.pooled and not scaled.pooled  # one scale per step for the whole layer
+    assert control.alpha == scaled.alpha  # of the same relative synapse
+
+
 def test_interrupted_run_resumes_to_the_same_model(tmp_path):
     data = _data()
     whole, history = fit(CFG, "scaling", 0, data, progress=False)
