@@ -937,7 +937,9 @@ def _gr_table(main: bool) -> Table:
     for r in _gr_rows(main):
         key = (r["dataset"], r["attack"], r["budget"])
         n = len(r["seeds"])
-        cells.setdefault(key, {})[r["model"]] = f"{r['acc_mean']:.1f} ± {r['acc_std']:.1f} ({n})"
+        cells.setdefault(key, {})[r["model"]] = (
+            f"{_pct(r['acc_mean'])} ± {_pct(r['acc_std'])} ({n})"
+        )
     models = [m for m in GR_MODELS if any(m in c for c in cells.values())]
     rows = []
     for (dataset, attack, budget), by_model in cells.items():
@@ -1222,10 +1224,10 @@ def _task_rows(guide: str) -> list[list[str]]:
             [
                 f"{dataset}, 200 words injected into 10 % of the nodes: test accuracy %, "
                 f"{len(edge['seeds'])} seed(s)",
-                f"{edge['acc_mean']:.1f}",
-                "–" if off is None else f"{off['acc_mean']:.1f}",
-                ("mean field " + ("–" if mf is None else f"{mf['acc_mean']:.1f}"))
-                + (" / GCN " + ("–" if gcn is None else f"{gcn['acc_mean']:.1f}")),
+                _pct(edge["acc_mean"]),
+                "–" if off is None else _pct(off["acc_mean"]),
+                ("mean field " + ("–" if mf is None else _pct(mf["acc_mean"])))
+                + (" / GCN " + ("–" if gcn is None else _pct(gcn["acc_mean"]))),
                 f"[graph robustness]({guide.format('graph_robustness')})",
             ]
         )

@@ -680,8 +680,11 @@ def summarize(out_dir: Path) -> dict[str, Any]:
     """Mean and standard deviation over the seeds found in ``out_dir/runs`` of every
     (dataset, attack, budget, model), with the worse-of rows added; and the goal's
     comparisons at the main budgets."""
+    paths = sorted((out_dir / "runs").glob("*.json"))
+    if not paths:
+        raise FileNotFoundError(f"no per-seed files in {out_dir / 'runs'}: run the study first")
     rows = []
-    for path in sorted((out_dir / "runs").glob("*.json")):
+    for path in paths:
         record = json.loads(path.read_text())
         for r in record["rows"]:
             rows.append({"dataset": record["dataset"], "seed": record["seed"], **r})
@@ -691,7 +694,7 @@ def summarize(out_dir: Path) -> dict[str, Any]:
         groups[(r["dataset"], r["attack"], r["budget"], r["model"])][r["seed"]] = r["acc"]
     table = []
     for (dataset, attack, budget, model), by_seed in sorted(groups.items(), key=_order):
-        accs = [100 * by_seed[s] for s in sorted(by_seed)]
+        accs = [by_seed[s] for s in sorted(by_seed)]
         table.append(
             {
                 "dataset": dataset,
@@ -703,7 +706,8 @@ def summarize(out_dir: Path) -> dict[str, Any]:
                 "seeds": sorted(by_seed),
             }
         )
-    return {"rows": table, "goals": goal_checks(groups), "units": "test accuracy, %"}
+    units = "acc_*: test accuracy, a fraction; goals' vs_*: points (percentage points)"
+    return {"rows": table, "goals": goal_checks(groups), "units": units}
 
 
 ATTACK_ORDER = ("clean", "feature_injection", "node_injection", "prbcd_evasion", "grbcd_evasion")
@@ -778,7 +782,7 @@ def format_table(summary: dict[str, Any], attacks: Iterable[str] | None = None) 
         if wanted is not None and r["attack"] not in wanted:
             continue
         cells[(r["dataset"], r["attack"], r["budget"])][r["model"]] = (
-            f"{r['acc_mean']:.1f} ± {r['acc_std']:.1f} ({len(r['seeds'])})"
+            f"{100 * r['acc_mean']:.1f} ± {100 * r['acc_std']:.1f} ({len(r['seeds'])})"
         )
     models = [m for m in MODELS if any(m in c for c in cells.values())]
     lines = [

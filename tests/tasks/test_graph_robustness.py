@@ -209,8 +209,13 @@ def test_summary_keeps_the_worse_of_white_box_and_transfer_per_seed(tmp_path):
         _write(runs / f"Cora_main_seed{seed}.json", "Cora", seed, rows)
     rows = {r["attack"]: r for r in summarize(tmp_path)["rows"]}
     worst = rows["prbcd_evasion"]
-    assert worst["acc_mean"] == pytest.approx(55.0) and worst["seeds"] == [0, 1]
-    assert rows["prbcd_evasion(white_box)"]["acc_mean"] == pytest.approx(70.0)
+    assert worst["acc_mean"] == pytest.approx(0.55) and worst["seeds"] == [0, 1]
+    assert rows["prbcd_evasion(white_box)"]["acc_mean"] == pytest.approx(0.70)
+
+
+def test_summary_of_an_empty_folder_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run the study first"):
+        summarize(tmp_path)
 
 
 def test_summary_goal_compares_per_edge_with_the_controls(tmp_path):
