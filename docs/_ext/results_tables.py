@@ -554,6 +554,24 @@ def nmnist_robustness_mean_field() -> Table:
     return Table(header, rows, [REPO / relpath], "lllrr")
 
 
+def nmnist_perturbations_mean_field() -> Table:
+    """The control run per perturbation: mean perturbed accuracy of the three models and
+    scaling minus the mean field, in points."""
+    report, relpath = load(NR_MEAN_FIELD), NR_MEAN_FIELD
+    header, per_set = ["perturbation"], {}
+    for set_name, label in SET_NAMES.items():
+        per_set[set_name] = _get(report, relpath, "summary", set_name, "per_perturbation")
+        header += [f"{label}: scaling / mean field / baseline", f"{label}: scaling − mean field"]
+    rows = []
+    for name in per_set["sim_test"]:
+        row = [name.replace("_", "-")]
+        for set_name in SET_NAMES:
+            p = per_set[set_name][name]
+            row += [" / ".join(_pct(p[m]) for m in NR_ARMS), f"{p['vs_mean_field_points']:+.1f}"]
+        rows.append(row)
+    return Table(header, rows, [REPO / relpath], "llrlr")
+
+
 def nmnist_perturbations(relpath: str = NR_V2) -> Table:
     """Per perturbation: mean perturbed accuracy and the gain beyond the clean gap."""
     report = load(relpath)

@@ -577,7 +577,7 @@ def run_study(
         for attacks, models in work.items():
             for m in models:
                 done[m] = sorted(set(done.get(m, [])) | set(attacks), key=ATTACKS.index)
-        record["done"] = done
+        record["done"] = {m: done[m] for m in sorted(done, key=MODELS.index)}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=1))

@@ -261,10 +261,11 @@ def format_summary(report: dict) -> str:
                 f"{o['vs_mean_field_beyond_clean']:+.2f}"
             )
         for name, row in s[set_name]["per_perturbation"].items():
+            control = f"  mean field {100 * row['mean_field']:6.2f}" if "mean_field" in row else ""
             lines.append(
                 f"  {name:12s} scaling {100 * row['scaling']:6.2f}  baseline "
                 f"{100 * row['baseline']:6.2f}  gain {row['gain_points']:+6.2f} points, "
-                f"beyond clean {row['beyond_clean_points']:+6.2f}"
+                f"beyond clean {row['beyond_clean_points']:+6.2f}{control}"
             )
     return "\n".join(lines)
 
