@@ -1495,6 +1495,8 @@ TABLES: dict[str, Callable[[], Table]] = {
     "firing_callback": firing_callback,
     "firing_robustness": firing_robustness,
     "nmnist_robustness": nmnist_robustness,
+    "nmnist_robustness_mean_field": nmnist_robustness_mean_field,
+    "nmnist_perturbations_mean_field": nmnist_perturbations_mean_field,
     "nmnist_perturbations": nmnist_perturbations,
     "nmnist_levels": nmnist_levels,
     "nmnist_continual_screen": nmnist_continual_screen,
