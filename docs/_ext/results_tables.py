@@ -1111,6 +1111,17 @@ def summary() -> Table:
             f"[N-MNIST robustness]({guide.format('nmnist_robustness')})",
         ]
     )
+    control = load(NR_MEAN_FIELD)["summary"]["sim_test"]["overall"]
+    rows.append(
+        [
+            "N-MNIST under 7 perturbations, reduced data (10,000 recordings), 3 seeds: accuracy % "
+            "(simulated test set)",
+            _pct(control["scaling"]),
+            _pct(control["baseline"]),
+            f"mean field {_pct(control['mean_field'])}",
+            f"[N-MNIST robustness]({guide.format('nmnist_robustness')})",
+        ]
+    )
     rows.extend(_continual_summary_rows(guide))
     rows.extend(_task_rows(guide))
     sc = load(SC_FILE)["graphs"]["arxiv"]["time_s"]
@@ -1238,11 +1249,12 @@ def _task_rows(guide: str) -> list[list[str]]:
             continue
         edge, off = gr[(dataset, "relative")], gr.get((dataset, "none"))
         mf, gcn = gr.get((dataset, "mean_field")), gr.get((dataset, "gcn"))
+        share = gr.get((dataset, "share"))
         rows.append(
             [
                 f"{dataset}, 200 words injected into 10 % of the nodes: test accuracy %, "
-                f"{len(edge['seeds'])} seed(s)",
-                _pct(edge["acc_mean"]),
+                f"{len(edge['seeds'])} seed(s), per-edge synapse with the coincidence / share drive",
+                _pct(edge["acc_mean"]) + ("" if share is None else f" / {_pct(share['acc_mean'])}"),
                 "–" if off is None else _pct(off["acc_mean"]),
                 ("mean field " + ("–" if mf is None else _pct(mf["acc_mean"])))
                 + (" / GCN " + ("–" if gcn is None else _pct(gcn["acc_mean"]))),
