@@ -48,11 +48,11 @@ from spikegraph.tasks.node_classification import machine_info  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 # our dataset name -> SGNNBench's (its loader knows "Citeseer" only)
 THEIR_NAMES = {"Cora": "Cora", "CiteSeer": "Citeseer"}
-# zoo name -> (SGNNBench config file, module, class)
+# zoo name -> (SGNNBench config file, the config's model_name, module, class)
 MODELS = {
-    "spikegcl": ("spikegcl", "sgnnbenchmark.nn.spikegcl", "SpikeGCL"),
-    "spikegt": ("spikegt", "sgnnbenchmark.nn.spikegt", "SpikeGraphTransformer"),
-    "gcsnn": ("gc_snn", "sgnnbenchmark.nn.stfn", "STFN"),
+    "spikegcl": ("spikegcl", "spikegcl", "sgnnbenchmark.nn.spikegcl", "SpikeGCL"),
+    "spikegt": ("spikegt", "spikegt", "sgnnbenchmark.nn.spikegt", "SpikeGraphTransformer"),
+    "gcsnn": ("gc_snn", "stfn", "sgnnbenchmark.nn.stfn", "STFN"),
 }
 
 
@@ -84,7 +84,12 @@ def load_peer(peer_root: Path, peer_site: Path | None) -> tuple[types.ModuleType
     peer_package(peer_root)
 
     def load_model(data, model_cfg):  # noqa: ANN001, ANN202 - their nn.load_model, our models only
-        _, module, cls = next(v for v in MODELS.values() if v[0] == model_cfg.model_name)
+        known = {v[1]: v[2:] for v in MODELS.values()}
+        if model_cfg.model_name not in known:
+            raise ValueError(
+                f"SGNNBench model {model_cfg.model_name!r} is not one of {sorted(known)}"
+            )
+        module, cls = known[model_cfg.model_name]
         model_cls = getattr(importlib.import_module(module), cls)
         if model_cfg.model_name == "spikegcl":
             return model_cls(data.num_features, **model_cfg)
