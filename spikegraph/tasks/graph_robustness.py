@@ -69,6 +69,8 @@ __all__ = [
     "edge_budget",
     "run_seed",
     "run_study",
+    "missing_work",
+    "done_work",
     "summarize",
     "format_table",
     "parse_args",
