@@ -554,43 +554,43 @@ def nmnist_robustness_mean_field() -> Table:
     return Table(header, rows, [REPO / relpath], "lllrr")
 
 
-def nmnist_perturbations_mean_field() -> Table:
-    """The control run per perturbation: mean perturbed accuracy of the three models and
-    scaling minus the mean field, in points."""
-    report, relpath = load(NR_MEAN_FIELD), NR_MEAN_FIELD
+def _per_perturbation(relpath: str, columns: tuple[str, str], cells) -> Table:
+    """One row per perturbation, two columns per test set: ``columns`` names them and
+    ``cells(p)`` fills them from the summary's ``per_perturbation`` entry ``p``."""
+    report = load(relpath)
     header, per_set = ["perturbation"], {}
     for set_name, label in SET_NAMES.items():
         per_set[set_name] = _get(report, relpath, "summary", set_name, "per_perturbation")
-        header += [f"{label}: scaling / mean field / baseline", f"{label}: scaling − mean field"]
+        header += [f"{label}: {column}" for column in columns]
     rows = []
     for name in per_set["sim_test"]:
         row = [name.replace("_", "-")]
         for set_name in SET_NAMES:
-            p = per_set[set_name][name]
-            row += [" / ".join(_pct(p[m]) for m in NR_ARMS), f"{p['vs_mean_field_points']:+.1f}"]
+            row += cells(per_set[set_name][name])
         rows.append(row)
     return Table(header, rows, [REPO / relpath], "llrlr")
+
+
+def nmnist_perturbations_mean_field() -> Table:
+    """The control run per perturbation: mean perturbed accuracy of the three models and
+    scaling minus the mean field, in points."""
+    return _per_perturbation(
+        NR_MEAN_FIELD,
+        ("scaling / mean field / baseline", "scaling − mean field"),
+        lambda p: [" / ".join(_pct(p[m]) for m in NR_ARMS), f"{p['vs_mean_field_points']:+.1f}"],
+    )
 
 
 def nmnist_perturbations(relpath: str = NR_V2) -> Table:
     """Per perturbation: mean perturbed accuracy and the gain beyond the clean gap."""
-    report = load(relpath)
-    header = ["perturbation"]
-    per_set = {}
-    for set_name, label in SET_NAMES.items():
-        per_set[set_name] = _get(report, relpath, "summary", set_name, "per_perturbation")
-        header += [f"{label}: scaling / baseline", f"{label}: beyond the clean gap"]
-    rows = []
-    for name in per_set["sim_test"]:
-        row = [name.replace("_", "-")]
-        for set_name in SET_NAMES:
-            p = per_set[set_name][name]
-            row += [
-                f"{_pct(p['scaling'])} / {_pct(p['baseline'])}",
-                f"{p['beyond_clean_points']:+.1f}",
-            ]
-        rows.append(row)
-    return Table(header, rows, [REPO / relpath], "llrlr")
+    return _per_perturbation(
+        relpath,
+        ("scaling / baseline", "beyond the clean gap"),
+        lambda p: [
+            f"{_pct(p['scaling'])} / {_pct(p['baseline'])}",
+            f"{p['beyond_clean_points']:+.1f}",
+        ],
+    )
 
 
 PAPER_GAIN_PCT = 44.0
@@ -992,6 +992,8 @@ def _paired(goal: dict, key: str) -> str:
 
 
 def _gr_paired_table(main: bool) -> Table:
+    from spikegraph.tasks.graph_robustness import DRIVES  # the study's non-default drives
+
     goals = _get(load(GR_SUMMARY), GR_SUMMARY, "goals")
     wanted = {(r["dataset"], r["attack"], r["budget"]) for r in _gr_rows(main)}
     rows = []
@@ -1000,14 +1002,10 @@ def _gr_paired_table(main: bool) -> Table:
             continue
         deltas = [_paired(g, k) for k in ("vs_mean_field", "vs_none", "vs_gcn")]
         budget = "" if g["attack"] == "clean" else f"{100 * g['budget']:g} %"
-        drive = DRIVE_NAMES[g.get("model", "relative")]
+        drive = DRIVES.get(g["model"], "coincidence")
         rows.append([g["dataset"], g["attack"], budget, drive, *deltas, str(len(g["seeds"]))])
     header = ["dataset", "attack", "budget", "drive", "vs mean field", "vs scaling off", "vs GCN"]
     return Table([*header, "seeds"], rows, [REPO / GR_SUMMARY], "llllrrrr")
-
-
-#: The drive of each per-edge synapse of the robustness study.
-DRIVE_NAMES = {"relative": "coincidence", "share": "share"}
 
 
 def graph_robustness_goals() -> Table:

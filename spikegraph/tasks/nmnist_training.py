@@ -49,7 +49,8 @@ __all__ = [
 ]
 
 #: The models of the N-MNIST comparisons: the scaling one takes ``ModelConfig.scaling``, the
-#: mean-field control averages that synapse's scale over the layer (``scaling="mean_field"``).
+#: mean-field control (``scaling="mean_field"``, for the relative shape only) averages that
+#: synapse's scale over the layer.
 MODELS = ("scaling", "baseline", "mean_field")
 #: The models trained when none are named.
 DEFAULT_MODELS = ("scaling", "baseline")
@@ -96,6 +97,11 @@ class ModelConfig:
 def _scaling_of(cfg: ModelConfig, model: str) -> str | None:
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if model == "mean_field" and cfg.scaling != "relative":
+        raise ValueError(
+            f"the mean-field control pools the relative shape's scale; scaling={cfg.scaling!r} "
+            "has no mean-field form"
+        )
     return {"scaling": cfg.scaling, "mean_field": "mean_field"}.get(model)
 
 

@@ -47,7 +47,7 @@ def test_summary_compares_scaling_with_the_mean_field_control():
     assert "vs_mean_field_points" not in without["sim_test"]["overall"]
 
 
-def test_the_gains_need_scaling_and_baseline(tmp_path, capsys):
+def test_the_gains_need_scaling_and_baseline(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--sim-root", "x", "--real-root", "y", "--models", "scaling", "mean_field"])
     assert exc.value.code == 2 and "need scaling and baseline" in capsys.readouterr().err

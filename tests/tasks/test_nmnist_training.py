@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -47,6 +49,8 @@ def test_the_mean_field_control_averages_the_scaling_models_synapse():
     )
     assert control.pooled and not scaled.pooled  # one scale per step for the whole layer
     assert control.alpha == scaled.alpha  # of the same relative synapse
+    with pytest.raises(ValueError, match="no mean-field form"):
+        build_model(replace(CFG, scaling="tent"), "mean_field", 18)
 
 
 def test_interrupted_run_resumes_to_the_same_model(tmp_path):
