@@ -218,14 +218,20 @@ def one_run(
     seed: int,
     progress: bool,
     epochs: int | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train one model on one split with one seed; the JSON record of the run."""
+    """Train one model on one split with one seed; the JSON record of the run.
+
+    ``overrides`` change the recipe (``benchmarks/zoo_tune.py``): keyword arguments of its
+    ``fit`` function, or fields of its :class:`Config` (training settings) otherwise."""
     recipe = REGISTRY[name]
+    overrides = dict(overrides or {})
     cfg = replace(recipe.config, seed=seed, epochs=epochs or recipe.config.epochs)
     graph = split_graph(data, split, seed)
     torch.manual_seed(seed)
     if recipe.fit is not None:
-        return _fitted_run(name, recipe, graph, split, seed, cfg)
+        return _fitted_run(name, recipe, graph, split, seed, cfg, overrides)
+    cfg = replace(cfg, **overrides)
     model = recipe.build(graph.num_features, num_classes)
     start = time.perf_counter()
     result = recipe.train(model, graph, cfg, seed, progress)  # leaves the best-val state
@@ -261,13 +267,20 @@ def _header(name: str, recipe: Recipe, graph: Data, split: str, seed: int, cfg: 
 
 
 def _fitted_run(
-    name: str, recipe: Recipe, graph: Data, split: str, seed: int, cfg: Config
+    name: str,
+    recipe: Recipe,
+    graph: Data,
+    split: str,
+    seed: int,
+    cfg: Config,
+    overrides: dict[str, Any],
 ) -> dict[str, Any]:
     """The record of a model that trains and measures itself (``Recipe.fit``)."""
     start = time.perf_counter()
-    result = recipe.fit(graph, seed=seed, epochs=cfg.epochs)
+    result = recipe.fit(graph, seed=seed, epochs=cfg.epochs, **overrides)
     return {
         **_header(name, recipe, graph, split, seed, cfg),
+        **({"fit_overrides": overrides} if overrides else {}),
         "test_acc": result.test_acc,
         "val_acc": result.val_acc,
         "best_epoch": result.best_epoch,

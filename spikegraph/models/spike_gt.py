@@ -187,8 +187,10 @@ class SpikeGT(nn.Module):
       hidden layers, a membrane read-out), :math:`Y_{g} = \frac1T \sum_t I^{(L)}(t)`.
 
     Differences from SGNNBench's code, by design: its graph branch is a non-spiking GCN
-    (ReLU), here it spikes; its attention sums :math:`K \odot V` over the heads of one node,
-    here :math:`K^\top V` sums over all nodes, as the paper's global attention does.
+    (ReLU), here it spikes (``spiking_graph=False`` gives a ReLU branch for comparison: the
+    model is then a hybrid, not a spiking network); its attention sums :math:`K \odot V` over
+    the heads of one node, here :math:`K^\top V` sums over all nodes, as the paper's global
+    attention does.
 
     They are mixed as :math:`Y = \bigl(w Y_g + (1-w) Y_{tr}\bigr) W_{fc} + b` with
     ``graph_weight`` :math:`w` (SGNNBench: 0.9).
@@ -204,6 +206,8 @@ class SpikeGT(nn.Module):
         dropout: dropout on the input features and the graph branch's hidden spikes.
         graph_weight: :math:`w`.
         decay, threshold: LIF settings of the graph branch.
+        spiking_graph: LIF neurons in the graph branch's hidden layers (default); ``False``
+            puts ReLU there instead, as SGNNBench's code does.
         scaling: synaptic scaling shape of every graph layer and projection, or ``None``
             (default: off, as in the paper).
         target_rate: expected firing rate of every spiking layer, or ``None``.
@@ -227,6 +231,7 @@ class SpikeGT(nn.Module):
         graph_weight: float = 0.9,
         decay: float = 0.9,
         threshold: float = 0.5,
+        spiking_graph: bool = True,
         scaling: str | ScalingShape | None = None,
         target_rate: float | None = None,
     ) -> None:
@@ -237,6 +242,7 @@ class SpikeGT(nn.Module):
             raise ValueError(f"graph_weight must lie in [0, 1], got {graph_weight}")
         self.encoder = get_encoder("repeat", T)
         self.dropout, self.graph_weight = dropout, graph_weight
+        self.spiking_graph = spiking_graph
         self.embed = ASLinear(in_channels, hidden_channels, scaling=scaling, neuron=None)
         self.embed_norm = nn.LayerNorm(hidden_channels)
         self._nonzero_cache: tuple | None = None
@@ -255,14 +261,14 @@ class SpikeGT(nn.Module):
         sizes = [hidden_channels] * gnn_layers + [out_channels]
         self.convs = nn.ModuleList()
         for i, (c_in, c_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            last = i == gnn_layers - 1
+            spiking = spiking_graph and i < gnn_layers - 1  # the last layer reads out currents
             self.convs.append(
                 SpikingASConv(
                     c_in,
                     c_out,
                     scaling=scaling,
-                    neuron=None if last else LIF(decay, threshold),
-                    target_rate=None if last else target_rate,
+                    neuron=LIF(decay, threshold) if spiking else None,
+                    target_rate=target_rate if spiking else None,
                     cached=True,
                 )
             )
@@ -324,6 +330,8 @@ class SpikeGT(nn.Module):
             if i > 0:
                 h = byte_dropout(h, self.dropout, self.training)
             h = conv(h, edge_index)
+            if not self.spiking_graph and i < len(self.convs) - 1:
+                h = F.relu(h)
         return h.mean(0)
 
 

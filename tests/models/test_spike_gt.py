@@ -76,3 +76,17 @@ def test_bad_settings_raise_clear_errors():
         SpikeGT(6, 9, 3, heads=2)
     with pytest.raises(ValueError, match="graph_weight"):
         SpikeGT(6, 8, 3, graph_weight=1.5)
+
+
+def test_a_relu_graph_branch_has_no_graph_neurons_and_is_the_same_at_every_step():
+    torch.manual_seed(0)
+    model = SpikeGT(6, 8, 3, T=4, spiking_graph=False, dropout=0.0).eval()
+    assert all(conv.neuron is None for conv in model.convs)
+    e = model.project_input(2 * torch.rand(5, 6))
+    hidden = model.convs[0](e, EDGES)
+    assert torch.equal(hidden[0], hidden[-1])  # currents of a repeated input: no dynamics
+    spiking = SpikeGT(6, 8, 3, T=4, dropout=0.0).eval()
+    assert spiking.convs[0].neuron is not None and spiking.convs[-1].neuron is None
+    branch = model._graph_branch(e, EDGES)
+    by_hand = model.convs[1](torch.relu(hidden), EDGES).mean(0)
+    assert torch.allclose(branch, by_hand)
