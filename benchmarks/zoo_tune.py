@@ -22,6 +22,7 @@ import argparse
 import ast
 import dataclasses
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -41,7 +42,7 @@ OUT = zoo.ROOT / "results" / "zoo" / "tuning"
 def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     """``"name:key=value,key=value"`` -> ``(name, {key: value})``."""
     name, sep, body = text.partition(":")
-    if not sep or not name.isidentifier() or not body:
+    if not sep or not re.fullmatch(r"[\w.-]+", name) or not body:
         raise ValueError(f"cannot read variant {text!r}; use NAME:key=value[,key=value]")
     settings: dict[str, Any] = {}
     for item in body.split(","):

@@ -18,7 +18,8 @@ def test_a_variant_reads_literals_and_keeps_other_text():
     name, settings = zoo_tune.parse_variant("fast:lr=1e-3,graph_weight=1.0,scaling=relative")
     assert name == "fast"
     assert settings == {"lr": 0.001, "graph_weight": 1.0, "scaling": "relative"}
-    for bad in ("nocolon", "x:", "x:lr", "9x:lr=1"):
+    assert zoo_tune.parse_variant("lr1e-3:lr=1e-3") == ("lr1e-3", {"lr": 0.001})
+    for bad in ("nocolon", "x:", "x:lr", "a/b:lr=1", "x:1=2"):
         with pytest.raises(ValueError, match="cannot read"):
             zoo_tune.parse_variant(bad)
 
