@@ -55,6 +55,9 @@ WRITERS = {
     "results/nmnist_training": "python examples/nmnist_train.py (results/nmnist_training/README.md)",
     "benchmarks/results": "python benchmarks/spiking_conv.py / benchmarks/arxiv_scale.py",
     "results/zoo": "python benchmarks/zoo.py (the order used: bash benchmarks/run_zoo.sh)",
+    "results/zoo/tuning/spikegt": (
+        "python benchmarks/zoo_tune.py --model spikegt --dataset Cora --seeds 0-2 --variant ..."
+    ),
     "results/graph_robustness": "python examples/graph_robustness.py --threads 1",
     "results/graph_classification": "bash results/graph_classification/run_all.sh",
     "results/graph_classification/screen": "bash results/graph_classification/run_screen.sh",
@@ -1283,6 +1286,23 @@ def zoo_reproduction() -> Table:
     return Table(header, cells, [REPO / ZOO_FILE], "lllrrrr")
 
 
+ZOO_TUNING_DIR = "results/zoo/tuning"
+
+
+def zoo_tuning_spikegt() -> Table:
+    """SpikeGT's recipe variants on Cora's random splits, best validation accuracy first
+    (``benchmarks/zoo_tune.py``)."""
+    folder = REPO / ZOO_TUNING_DIR / "spikegt"
+    files = sorted(folder.glob("*__*__*__*.json"))
+    if not files:
+        hint = WRITERS[f"{ZOO_TUNING_DIR}/spikegt"]
+        raise ResultsError(f"no runs in {ZOO_TUNING_DIR}/spikegt; they are written by `{hint}`")
+    fmt = _import_path("_zoo_tune", "benchmarks/zoo_tune.py")
+    rows = fmt.ranking([json.loads(f.read_text()) for f in files])
+    header, cells = _parse_markdown(fmt.markdown(rows))
+    return Table(header, cells, files, "llrrrr")
+
+
 PEER_ACCURACY_FILE = "benchmarks/results/peer_accuracy.json"
 PEER_SPEED_FILE = "benchmarks/results/peer_speed.json"
 # the peers by the zoo's names and by peer_speed.py's (gc_snn)
@@ -1526,6 +1546,7 @@ TABLES: dict[str, Callable[[], Table]] = {
     "zoo_reproduction": zoo_reproduction,
     "zoo_speed": zoo_speed,
     "zoo_peer_accuracy": zoo_peer_accuracy,
+    "zoo_tuning_spikegt": zoo_tuning_spikegt,
     "graph_robustness": graph_robustness,
     "graph_robustness_goals": graph_robustness_goals,
     "graph_robustness_sweep": graph_robustness_sweep,
