@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The order in which benchmarks/zoo.py was run on the shared 2-core machine: the reproduction
 # cells first (random splits), a few seeds of everything, then the rest. Every step skips the
-# runs that exist, so rerunning this script continues where it stopped.
+# runs that exist, so rerunning this script continues where it stopped. Later sessions ran the
+# last two steps as two one-thread lanes side by side, seed by seed (the heavy GC-SNN / GA-SNN
+# in one, the others in the other); the runs are the same, only their order differs.
 set -u
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
