@@ -53,6 +53,7 @@ MODELS = {
     "spikegcl": ("spikegcl", "spikegcl", "sgnnbenchmark.nn.spikegcl", "SpikeGCL"),
     "spikegt": ("spikegt", "spikegt", "sgnnbenchmark.nn.spikegt", "SpikeGraphTransformer"),
     "gcsnn": ("gc_snn", "stfn", "sgnnbenchmark.nn.stfn", "STFN"),
+    "spikinggcn": ("spikinggcn", "spikinggcn", "sgnnbenchmark.nn.spikinggcn", "SpikingGCN"),
 }
 
 

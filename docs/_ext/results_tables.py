@@ -1306,7 +1306,13 @@ def zoo_tuning_spikegt() -> Table:
 PEER_ACCURACY_FILE = "benchmarks/results/peer_accuracy.json"
 PEER_SPEED_FILE = "benchmarks/results/peer_speed.json"
 # the peers by the zoo's names and by peer_speed.py's (gc_snn)
-PEER_LABELS = {"spikegcl": "SpikeGCL", "spikegt": "SpikeGT", "gcsnn": "GC-SNN", "gc_snn": "GC-SNN"}
+PEER_LABELS = {
+    "spikegcl": "SpikeGCL",
+    "spikegt": "SpikeGT",
+    "gcsnn": "GC-SNN",
+    "gc_snn": "GC-SNN",
+    "spikinggcn": "SpikingGCN",
+}
 
 
 def _acc_seeds(row: dict) -> str:
