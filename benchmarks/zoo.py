@@ -205,6 +205,13 @@ def run_name(model: str, dataset: str, split: str, seed: int) -> str:
     return f"{model}__{dataset}__{split}__{seed}.json"
 
 
+def write_run(path: Path, record: dict[str, Any]) -> None:
+    """Write one run's record so that its file is complete or absent."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=2))
+    tmp.replace(path)
+
+
 def split_graph(data: Data, split: str, seed: int) -> Data:
     """The graph with the public masks, or SGNNBench's random split for ``seed``."""
     return data if split == "public" else with_class_random_split(data, seed)
@@ -411,10 +418,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         bar.set_postfix_str(f"{model} {dataset} {split} {seed}")
         data, num_classes = graphs[dataset]
         record = one_run(model, data, num_classes, split, seed, not args.no_progress, args.epochs)
-        path = args.json_dir / run_name(model, dataset, split, seed)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=2))
-        tmp.replace(path)  # a run file is complete or absent
+        write_run(args.json_dir / run_name(model, dataset, split, seed), record)
         print(
             f"{model} {dataset} {split} seed {seed}: test {100 * record['test_acc']:.2f} % "
             f"(epoch {record['best_epoch']}, {record['epoch_s']:.2f} s/epoch)",

@@ -75,6 +75,7 @@ def ranking(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for name, group in by_variant.items():
         val, test = [r["val_acc"] for r in group], [r["test_acc"] for r in group]
+        rates = [r["firing_rate"] for r in group if r["firing_rate"] is not None]
         rows.append(
             {
                 "variant": name,
@@ -83,7 +84,7 @@ def ranking(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "val_mean": statistics.fmean(val),
                 "val_std": statistics.stdev(val) if len(val) > 1 else 0.0,
                 "test_mean": statistics.fmean(test),
-                "firing_rate": statistics.fmean(r["firing_rate"] or 0.0 for r in group),
+                "firing_rate": statistics.fmean(rates) if rates else None,
             }
         )
     return sorted(rows, key=lambda r: -r["val_mean"])
@@ -96,10 +97,11 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     ]
     for r in rows:
         settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items()) or "recipe"
+        rate = "–" if r["firing_rate"] is None else f"{r['firing_rate']:.3f}"  # an ANN: none
         lines.append(
             f"| {r['variant']} | {settings} | {len(r['seeds'])} "
             f"| {100 * r['val_mean']:.2f} ± {100 * r['val_std']:.2f} "
-            f"| {100 * r['test_mean']:.2f} | {r['firing_rate']:.3f} |"
+            f"| {100 * r['test_mean']:.2f} | {rate} |"
         )
     return "\n".join(lines)
 
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                     args.model, data, ds.num_classes, args.split, seed, False, None, settings
                 )
                 record = {"variant": name, "settings": settings, **record}
-                path.write_text(json.dumps(record, indent=2))
+                zoo.write_run(path, record)
                 print(f"{name} seed {seed}: val {100 * record['val_acc']:.2f} %", flush=True)
             runs.append(record)
     rows = ranking(runs)

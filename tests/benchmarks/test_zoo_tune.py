@@ -39,7 +39,9 @@ def test_variants_are_ranked_by_validation_not_test():
     ]  # fmt: skip
     rows = zoo_tune.ranking(runs)
     assert [r["variant"] for r in rows] == ["b", "a"]
-    assert "| b | lr=1 | 1 | 80.00 ± 0.00 | 50.00 | 0.000 |" in zoo_tune.markdown(rows)
+    table = zoo_tune.markdown(rows)
+    assert "| b | lr=1 | 1 | 80.00 ± 0.00 | 50.00 | – |" in table  # no firing: not a zero
+    assert "| a | recipe | 1 | 70.00 ± 0.00 | 90.00 | 0.100 |" in table
 
 
 def test_runs_reach_the_fit_function_and_resume(tmp_path, monkeypatch, capsys):
