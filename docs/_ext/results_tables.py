@@ -1042,7 +1042,7 @@ def summary() -> Table:
         rows.append(
             [
                 f"{label}: test accuracy %, 10 seeds, T = {scaled['config']['T']}, target rate 0.1 "
-                f"(`python examples/{dataset}.py`)",
+                f"(`python examples/{dataset}.py --runs 10`)",
                 acc(scaled),
                 acc(none),
                 f"GCN {acc(gcn)}",
