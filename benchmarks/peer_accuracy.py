@@ -54,6 +54,7 @@ MODELS = {
     "spikegt": ("spikegt", "spikegt", "sgnnbenchmark.nn.spikegt", "SpikeGraphTransformer"),
     "gcsnn": ("gc_snn", "stfn", "sgnnbenchmark.nn.stfn", "STFN"),
     "spikinggcn": ("spikinggcn", "spikinggcn", "sgnnbenchmark.nn.spikinggcn", "SpikingGCN"),
+    "gcn": ("mpnn_gcn", "mpnn", "sgnnbenchmark.nn.mpnn", "MPNN"),  # the ANN row of Table 13
 }
 
 
@@ -166,6 +167,15 @@ def planetoid_copy(dataset: str, source: Path, into: Path) -> None:
     shutil.copytree(raw, into / THEIR_NAMES[dataset] / "raw", dirs_exist_ok=True)
 
 
+def write_json(path: Path, report: dict) -> None:
+    """Write ``report`` to a temporary file beside ``path`` and rename it into place, so an
+    interrupted run never leaves the runs already made in a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2))
+    tmp.replace(path)
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--peer-root", type=Path, required=True, help="an SGNNBench checkout")
@@ -205,8 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
                         machine=machine_info(),
                         rows=summarize(report["runs"]),
                     )
-                    args.json.parent.mkdir(parents=True, exist_ok=True)
-                    args.json.write_text(json.dumps(report, indent=2))
+                    write_json(args.json, report)
     return report
 
 

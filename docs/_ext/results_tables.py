@@ -1312,6 +1312,7 @@ PEER_LABELS = {
     "gcsnn": "GC-SNN",
     "gc_snn": "GC-SNN",
     "spikinggcn": "SpikingGCN",
+    "gcn": "GCN",
 }
 
 

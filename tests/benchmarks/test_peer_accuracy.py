@@ -2,6 +2,7 @@
 check is beside peer_speed's)."""
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -45,3 +46,23 @@ def test_summary_pools_seeds_per_model_and_dataset(peer_accuracy):
     assert gcl["acc_std"] == pytest.approx(0.0707107, rel=1e-5)
     assert gcl["sgnnbench_table13"] == pytest.approx(80.43)
     assert rows["spikegt"]["acc_std"] == 0.0
+
+
+def test_an_interrupted_write_leaves_the_previous_report_whole(
+    peer_accuracy, tmp_path, monkeypatch
+):
+    path = tmp_path / "peer.json"
+    peer_accuracy.write_json(path, {"runs": [1]})
+    peer_accuracy.write_json(path, {"runs": [1, 2]})
+    assert json.loads(path.read_text()) == {"runs": [1, 2]}
+
+    def half_then_fail(self, text, *args, **kwargs):  # a write cut off (disk full, a kill)
+        with open(self, "w") as f:
+            f.write(text[: len(text) // 2])
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half_then_fail)
+    with pytest.raises(OSError):
+        peer_accuracy.write_json(path, {"runs": [1, 2, 3]})
+    monkeypatch.undo()
+    assert json.loads(path.read_text()) == {"runs": [1, 2]}
