@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> dict:
                     if (model, dataset, seed) in done:
                         continue
                     run = run_one(trainer, args.peer_root, model, dataset, seed, Path(scratch))
+                    run["command"] = command  # the report gathers runs of many commands
                     report["runs"].append(run)
                     print(f"{model} {dataset} seed {seed}: test {100 * run['test_acc']:.1f} %")
                     report.update(
