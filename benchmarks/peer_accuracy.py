@@ -39,7 +39,12 @@ import torch
 import torch_geometric  # noqa: F401 - imported before any torch_sparse stand-in appears
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peer_speed import numba_stand_in, peer_package, torch_sparse_stand_in  # noqa: E402
+from peer_speed import (  # noqa: E402
+    numba_stand_in,
+    peer_convs,
+    peer_package,
+    torch_sparse_stand_in,
+)
 from zoo import SGNNBENCH_TABLE13, parse_seeds  # noqa: E402
 
 from spikegraph.datasets import with_class_random_split  # noqa: E402
@@ -76,14 +81,14 @@ def load_peer(peer_root: Path, peer_site: Path | None) -> tuple[types.ModuleType
     the stand-ins used."""
     if peer_site is not None:
         sys.path.insert(0, str(peer_site))
-    used = {
-        "torch_sparse": torch_sparse_stand_in(),
-        "numba": numba_stand_in(),
-        "torch_cluster": empty_module_if_missing("torch_cluster"),
-        "sample_neighber": empty_module_if_missing("sample_neighber", sample_neighber_cpu=None),
-    }
+    used = {"torch_sparse": torch_sparse_stand_in(), "numba": numba_stand_in()}
     sys.path.insert(0, str(peer_root))
     peer_package(peer_root)
+    # before the empty torch_cluster: greatx (SpikingGCN's layer) treats a torch_cluster
+    # that imports as one that has its compiled ops
+    peer_convs()
+    used["torch_cluster"] = empty_module_if_missing("torch_cluster")
+    used["sample_neighber"] = empty_module_if_missing("sample_neighber", sample_neighber_cpu=None)
 
     def load_model(data, model_cfg):  # noqa: ANN001, ANN202 - their nn.load_model, our models only
         known = {v[1]: v[2:] for v in MODELS.values()}

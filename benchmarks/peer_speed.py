@@ -171,6 +171,17 @@ def peer_package(root: Path) -> None:
             sys.modules[name] = module
 
 
+def peer_convs() -> None:
+    """Give the bare ``sgnnbenchmark.nn.conv`` package (see :func:`peer_package`) the two
+    layers its SpikingGCN and STFN import from it, without its ``__init__`` (which also
+    imports the Riemannian layers and their dependencies)."""
+    package = sys.modules["sgnnbenchmark.nn.conv"]
+    package.STFNorm = importlib.import_module("sgnnbenchmark.nn.conv.stfn_conv").STFNorm
+    package.SpikingGCNConv = importlib.import_module(
+        "sgnnbenchmark.nn.conv.spikinggcn_conv"
+    ).SpikingGCNConv
+
+
 def theirs(name: str, data, classes: int) -> tuple[Step, str]:  # noqa: ANN001
     cfg = CONFIGS[name]
     if name == "spikegcl":
@@ -232,11 +243,7 @@ def theirs(name: str, data, classes: int) -> tuple[Step, str]:  # noqa: ANN001
             norm="stfn",
         )
         return supervised_step(model, data, cfg["lr"], cfg["wd"]), "STFN (GC-SNN)"
-    conv = importlib.import_module("sgnnbenchmark.nn.conv.stfn_conv")
-    sys.modules["sgnnbenchmark.nn.conv"].STFNorm = conv.STFNorm
-    sys.modules["sgnnbenchmark.nn.conv"].SpikingGCNConv = importlib.import_module(
-        "sgnnbenchmark.nn.conv.spikinggcn_conv"
-    ).SpikingGCNConv
+    peer_convs()
     mod = importlib.import_module("sgnnbenchmark.nn.spikinggcn")
     model = mod.SpikingGCN(
         data.num_features,
