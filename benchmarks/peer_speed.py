@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from spikegraph.datasets import load_planetoid
 from spikegraph.models import SpikingGNN
 from spikegraph.tasks.node_classification import machine_info
+from spikegraph.utils.paths import portable_path
 
 MODELS = ("spikegcl", "spikegt", "gc_snn", "spikinggcn")
 # SGNNBench's static configs: T, width and optimiser of each model
@@ -169,6 +170,33 @@ def peer_package(root: Path) -> None:
             module = types.ModuleType(name)
             module.__path__ = [str(root / name.replace(".", "/"))]
             sys.modules[name] = module
+
+
+# flags whose values name folders of this machine outside the repository: placeholders in JSON
+PLACEHOLDERS = {"--peer-root": "SGNNBENCH_CHECKOUT", "--peer-site": "ITS_SITE_PACKAGES"}
+
+
+def report_command(argv: list[str]) -> str:
+    """The command line for the report, the peer's folders replaced by placeholders."""
+    words, hide = [], False
+    for word in argv:
+        flag, eq, _ = word.partition("=")
+        if eq and flag in PLACEHOLDERS:
+            word = f"{flag}={PLACEHOLDERS[flag]}"
+        elif hide:
+            word = PLACEHOLDERS[words[-1]]
+        hide = word in PLACEHOLDERS
+        words.append(word)
+    return " ".join(["python benchmarks/peer_speed.py", *words])
+
+
+def library_source() -> str:
+    """Where ``spikegraph`` was imported from: this checkout, or a path relative to it."""
+    package = Path(importlib.import_module("spikegraph").__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]
+    if package == root / "spikegraph":
+        return "spikegraph/ (this checkout)"
+    return portable_path(package, root)
 
 
 def peer_convs() -> None:
@@ -322,7 +350,7 @@ def main(argv: list[str] | None = None) -> dict:
                 peer_error = f"{type(exc).__name__}: {exc}"
         times = time_alternating(steps, args.epochs, args.warmup)
         row = {"model": name, "dataset": args.dataset, "split": "public", **CONFIGS[name]}
-        row["ours_from"] = str(Path(importlib.import_module("spikegraph").__file__).parent)
+        row["ours_from"] = library_source()
         for side, values in times.items():
             row[f"{side}_impl"] = labels[side]
             row[f"{side}_epoch_s"] = statistics.median(values)
@@ -339,7 +367,7 @@ def main(argv: list[str] | None = None) -> dict:
             + f"  speed-up {ratio}"
             + (f"  (theirs failed: {peer_error})" if peer_error else "")
         )
-    command = "python benchmarks/peer_speed.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = report_command(sys.argv[1:] if argv is None else argv)
     for row in rows:
         row.update(command=command, torch_sparse=sparse, numba=numba)
     if args.update and args.json.exists():

@@ -19,3 +19,15 @@ def test_a_checkout_without_its_package_is_refused(tmp_path, script):
     )
     assert proc.returncode == 2
     assert "has no sgnnbenchmark/ folder" in proc.stderr
+
+
+def test_report_names_the_peer_folders_by_placeholder():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import peer_speed
+
+    argv = ["--peer-root", "/tmp/x/SGNNBench", "--peer-site=/opt/site", "--epochs", "3"]
+    assert peer_speed.report_command(argv) == (
+        "python benchmarks/peer_speed.py --peer-root SGNNBENCH_CHECKOUT "
+        "--peer-site=ITS_SITE_PACKAGES --epochs 3"
+    )
+    assert peer_speed.library_source() == "spikegraph/ (this checkout)"
