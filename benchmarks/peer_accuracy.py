@@ -45,7 +45,7 @@ from peer_speed import (  # noqa: E402
     peer_package,
     torch_sparse_stand_in,
 )
-from zoo import SGNNBENCH_TABLE13, parse_seeds  # noqa: E402
+from zoo import SGNNBENCH_TABLE13, parse_seeds, write_run  # noqa: E402
 
 from spikegraph.datasets import with_class_random_split  # noqa: E402
 from spikegraph.tasks.node_classification import machine_info  # noqa: E402
@@ -172,15 +172,6 @@ def planetoid_copy(dataset: str, source: Path, into: Path) -> None:
     shutil.copytree(raw, into / THEIR_NAMES[dataset] / "raw", dirs_exist_ok=True)
 
 
-def write_json(path: Path, report: dict) -> None:
-    """Write ``report`` to a temporary file beside ``path`` and rename it into place, so an
-    interrupted run never leaves the runs already made in a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2))
-    tmp.replace(path)
-
-
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--peer-root", type=Path, required=True, help="an SGNNBench checkout")
@@ -221,7 +212,8 @@ def main(argv: list[str] | None = None) -> dict:
                         machine=machine_info(),
                         rows=summarize(report["runs"]),
                     )
-                    write_json(args.json, report)
+                    args.json.parent.mkdir(parents=True, exist_ok=True)
+                    write_run(args.json, report)  # complete or absent, as the zoo's runs
     return report
 
 

@@ -17,17 +17,20 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from spikegraph.datasets import load_planetoid
-from spikegraph.models import GCSNN
-from spikegraph.nn import STFNorm
-from spikegraph.tasks.node_classification import machine_info
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peer_speed import supervised_step  # noqa: E402
+
+from spikegraph.datasets import load_planetoid  # noqa: E402
+from spikegraph.models import GCSNN  # noqa: E402
+from spikegraph.nn import STFNorm  # noqa: E402
+from spikegraph.tasks.node_classification import machine_info  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WRITTEN_OUT = STFNorm.forward
@@ -61,16 +64,7 @@ def gcsnn_step(dataset: str) -> Callable[[], object]:
     data = load_planetoid(dataset)[0]
     torch.manual_seed(0)
     model = GCSNN(data.num_features, 256, int(data.y.max()) + 1, T=25)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=1e-3)
-
-    def step() -> None:
-        model.train()
-        opt.zero_grad()
-        out = model(data.x, data.edge_index)
-        F.cross_entropy(out[data.train_mask], data.y[data.train_mask]).backward()
-        opt.step()
-
-    return step
+    return supervised_step(model, data, lr=1e-4, wd=1e-3)
 
 
 def layer_step() -> tuple[Callable[[], object], float]:
@@ -79,7 +73,8 @@ def layer_step() -> tuple[Callable[[], object], float]:
     u = torch.randn(25, 3327, 256, generator=gen).requires_grad_()
     grad = torch.randn(25, 3327, 256, generator=gen)
     norm = STFNorm(256, rho=0.5)
-    diff = float((norm(u) - plain_forward(norm, u)).abs().max())
+    with torch.no_grad():
+        diff = float((norm(u) - plain_forward(norm, u)).abs().max())
     return (lambda: norm(u).backward(grad)), diff
 
 

@@ -52,8 +52,8 @@ def test_an_interrupted_write_leaves_the_previous_report_whole(
     peer_accuracy, tmp_path, monkeypatch
 ):
     path = tmp_path / "peer.json"
-    peer_accuracy.write_json(path, {"runs": [1]})
-    peer_accuracy.write_json(path, {"runs": [1, 2]})
+    peer_accuracy.write_run(path, {"runs": [1]})
+    peer_accuracy.write_run(path, {"runs": [1, 2]})
     assert json.loads(path.read_text()) == {"runs": [1, 2]}
 
     def half_then_fail(self, text, *args, **kwargs):  # a write cut off (disk full, a kill)
@@ -63,6 +63,6 @@ def test_an_interrupted_write_leaves_the_previous_report_whole(
 
     monkeypatch.setattr(Path, "write_text", half_then_fail)
     with pytest.raises(OSError):
-        peer_accuracy.write_json(path, {"runs": [1, 2, 3]})
+        peer_accuracy.write_run(path, {"runs": [1, 2, 3]})
     monkeypatch.undo()
     assert json.loads(path.read_text()) == {"runs": [1, 2]}
