@@ -58,6 +58,8 @@ WRITERS = {
     "results/zoo/tuning/spikegt": (
         "python benchmarks/zoo_tune.py --model spikegt --dataset Cora --seeds 0-2 --variant ..."
     ),
+    "results/zoo/propagation": "bash results/zoo/run_propagation.sh",
+    "results/zoo/propagation/final": "bash results/zoo/run_propagation_final.sh",
     "results/graph_robustness": "python examples/graph_robustness.py --threads 1",
     "results/graph_classification": "bash results/graph_classification/run_all.sh",
     "results/graph_classification/screen": "bash results/graph_classification/run_screen.sh",
@@ -1303,6 +1305,84 @@ def zoo_tuning_spikegt() -> Table:
     return Table(header, cells, files, "llrrrr")
 
 
+ZOO_PROPAGATION = "results/zoo/propagation/{}_{}_K{}_a{}.json"
+ZOO_PROPAGATION_FINAL = "results/zoo/propagation/final/{}_{}.json"
+PROPAGATION_VARIANTS = ((0, 0.1), (10, 0.1), (10, 0.2))
+PROPAGATION_MODELS = {"snn": "SNN, target rate 0.1", "gcn": "GCN twin"}
+
+
+def _propagation_name(k: int, alpha: float) -> str:
+    return "none" if k == 0 else f"K = {k}, α = {alpha:g}"
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    return mean, (sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)) ** 0.5
+
+
+def _propagation_screen(dataset: str, model: str) -> list[tuple[int, float, str, dict]]:
+    """``(K, alpha, relpath, report)`` of each screened variant of one model."""
+    out = []
+    for k, alpha in PROPAGATION_VARIANTS:
+        relpath = ZOO_PROPAGATION.format(dataset, model, k, alpha)
+        out.append((k, alpha, relpath, load(relpath)))
+    return out
+
+
+def _propagation_choice(screen: list[tuple[int, float, str, dict]]) -> tuple[int, float]:
+    """The variant of best mean validation accuracy, the first (no propagation) on a tie, as
+    ``results/zoo/run_propagation_final.sh`` chooses it."""
+    best = None
+    for k, alpha, relpath, report in screen:
+        val = _mean_std([r["val_acc"] for r in _get(report, relpath, "runs")])[0]
+        if best is None or val > best[0]:
+            best = (val, k, alpha)
+    return best[1], best[2]
+
+
+def zoo_propagation() -> Table:
+    """An APPNP read-out on the public split against none, on validation (seeds 0-2;
+    ``benchmarks/readout_propagation.py``); test accuracy shown, not used to choose."""
+    rows, sources = [], []
+    for dataset in ("Cora", "CiteSeer"):
+        for model, label in PROPAGATION_MODELS.items():
+            for k, alpha, relpath, report in _propagation_screen(dataset, model):
+                val = _mean_std([r["val_acc"] for r in _get(report, relpath, "runs")])
+                rate = report.get("firing_rate_mean")
+                rows.append([
+                    dataset, label, _propagation_name(k, alpha), f"{_pct(val[0], 2)} ± "
+                    f"{_pct(val[1], 2)}", _pct(_get(report, relpath, "test_acc_mean"), 2),
+                    "–" if rate is None else f"{rate:.3f}",
+                ])  # fmt: skip
+                sources.append(REPO / relpath)
+    header = ["dataset", "model", "propagation", "validation %", "test %", "firing"]
+    return Table(header, rows, sources, "lllrrr")
+
+
+def zoo_propagation_final() -> Table:
+    """10 seeds of each model with the propagation chosen on validation, beside the same
+    model without it (``results/node_classification/protocol_final``)."""
+    rows, sources = [], []
+    for dataset in ("Cora", "CiteSeer"):
+        for model, label in PROPAGATION_MODELS.items():
+            k, alpha = _propagation_choice(_propagation_screen(dataset, model))
+            plain_path = FINAL.format(dataset.lower(), model)
+            chosen_path = plain_path if k == 0 else ZOO_PROPAGATION_FINAL.format(dataset, model)
+            cells = []
+            for relpath in (chosen_path, plain_path):
+                report = load(relpath)
+                acc = f"{_pct(_get(report, relpath, 'test_acc_mean'), 2)} ± "
+                acc += f"{_pct(_get(report, relpath, 'test_acc_std'), 2)}"
+                cells.append(f"{acc} ({len(_get(report, relpath, 'runs'))})")
+                sources.append(REPO / relpath)
+            rate = load(chosen_path).get("firing_rate_mean")
+            firing = "–" if rate is None else f"{rate:.3f}"
+            rows.append([dataset, label, _propagation_name(k, alpha), *cells, firing])
+    header = ["dataset", "model", "chosen on validation", "test % with it", "test % without",
+              "firing"]  # fmt: skip
+    return Table(header, rows, sources, "lllrrr")
+
+
 PEER_ACCURACY_FILE = "benchmarks/results/peer_accuracy.json"
 PEER_SPEED_FILE = "benchmarks/results/peer_speed.json"
 # the peers by the zoo's names and by peer_speed.py's (gc_snn)
@@ -1554,6 +1634,8 @@ TABLES: dict[str, Callable[[], Table]] = {
     "zoo_speed": zoo_speed,
     "zoo_peer_accuracy": zoo_peer_accuracy,
     "zoo_tuning_spikegt": zoo_tuning_spikegt,
+    "zoo_propagation": zoo_propagation,
+    "zoo_propagation_final": zoo_propagation_final,
     "graph_robustness": graph_robustness,
     "graph_robustness_goals": graph_robustness_goals,
     "graph_robustness_sweep": graph_robustness_sweep,
