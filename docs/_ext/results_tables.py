@@ -59,7 +59,7 @@ WRITERS = {
         "python benchmarks/zoo_tune.py --model spikegt --dataset Cora --seeds 0-2 --variant ..."
     ),
     "results/zoo/propagation": "bash results/zoo/run_propagation.sh",
-    "results/zoo/propagation/final": "bash results/zoo/run_propagation_final.sh",
+    "results/zoo/propagation/final": "bash results/zoo/run_propagation.sh",
     "results/graph_robustness": "python examples/graph_robustness.py --threads 1",
     "results/graph_classification": "bash results/graph_classification/run_all.sh",
     "results/graph_classification/screen": "bash results/graph_classification/run_screen.sh",
@@ -1331,7 +1331,7 @@ def _propagation_screen(dataset: str, model: str) -> list[tuple[int, float, str,
 
 def _propagation_choice(screen: list[tuple[int, float, str, dict]]) -> tuple[int, float]:
     """The variant of best mean validation accuracy, the first (no propagation) on a tie, as
-    ``results/zoo/run_propagation_final.sh`` chooses it."""
+    ``results/zoo/run_propagation.sh`` chooses it."""
     best = None
     for k, alpha, relpath, report in screen:
         val = _mean_std([r["val_acc"] for r in _get(report, relpath, "runs")])[0]
