@@ -12,23 +12,26 @@ JSON, with ``propagation`` and ``command`` added.
 
     python benchmarks/readout_propagation.py --K 10 --alpha 0.1 --dataset Cora -- \\
         --target-rate 0.1 --features row_normalized --runs 3 --json OUT.json
+    python benchmarks/readout_propagation.py --chosen OUT.json OTHER.json   # -> "K alpha"
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
-import time
 from pathlib import Path
 
-import torch
 from torch import Tensor, nn
 from torch_geometric.nn import APPNP
 
-from spikegraph.datasets import load_planetoid
-from spikegraph.tasks import node_classification as nc
-from spikegraph.typing import Adj
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from zoo import write_run  # noqa: E402
+
+from spikegraph.datasets import load_planetoid  # noqa: E402
+from spikegraph.tasks import node_classification as nc  # noqa: E402
+from spikegraph.typing import Adj  # noqa: E402
 
 
 class PropagatedLogits(nn.Module):
@@ -48,23 +51,22 @@ class PropagatedLogits(nn.Module):
 
 
 def run(cfg: nc.Config, K: int, alpha: float, root: str | None, progress: bool) -> dict:
-    """``nc.run_experiment`` with the model wrapped in :class:`PropagatedLogits`."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    """The pipeline's experiment with its model wrapped in :class:`PropagatedLogits`."""
     ds = load_planetoid(cfg.dataset, root=root)
-    data = nc.prepare_features(ds[0], cfg.features)
-    model = nc.build_model(cfg, data.num_features, ds.num_classes)
+    model = nc.build_model(cfg, ds.num_features, ds.num_classes)
     if K:
         model = PropagatedLogits(model, K, alpha)
-    start, runs = time.perf_counter(), []
-    for seed in range(cfg.seed, cfg.seed + cfg.runs):
-        result = nc.train_run(model, data, cfg, seed, progress)
-        result.firing = nc.measure_firing(model, data)
-        result.scale = nc.scale_statistics(model, data)
-        runs.append(result)
-    report = nc.runs_report(cfg, model, runs, start)
+    report = nc.run_experiment(cfg, ds[0], ds.num_classes, progress, model=model)
     report["propagation"] = {"K": K, "alpha": alpha}
     return report
+
+
+def chosen(reports: list[dict]) -> tuple[int, float]:
+    """``(K, alpha)`` of the report with the best mean validation accuracy; on a tie the
+    first (list no propagation first to keep it)."""
+    means = [statistics.fmean(r["val_acc"] for r in report["runs"]) for report in reports]
+    best = reports[means.index(max(means))]["propagation"]
+    return best["K"], best["alpha"]
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -75,7 +77,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--K", type=int, default=10, help="propagation steps (0: none)")
     parser.add_argument("--alpha", type=float, default=0.1, help="teleport probability")
     parser.add_argument("--dataset", default="Cora", choices=["Cora", "CiteSeer", "PubMed"])
+    parser.add_argument(
+        "--chosen", type=Path, nargs="+", help="print the K and alpha these reports choose"
+    )
     args = parser.parse_args(ours)
+    if args.chosen:
+        k, alpha = chosen([json.loads(path.read_text()) for path in args.chosen])
+        print(k, alpha)
+        return {"K": k, "alpha": alpha}
     if args.K < 0 or not 0.0 < args.alpha <= 1.0:
         parser.error(f"need K >= 0 and alpha in (0, 1], got K={args.K}, alpha={args.alpha}")
     cfg, pipeline = nc.parse_args(rest, args.dataset)
@@ -84,9 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     if pipeline.json is not None:
         report["command"] = "python benchmarks/readout_propagation.py " + " ".join(argv)
         Path(pipeline.json).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(f"{pipeline.json}.tmp")
-        tmp.write_text(json.dumps(report, indent=2))
-        tmp.replace(pipeline.json)
+        write_run(Path(pipeline.json), report)  # complete or absent
         print(f"report written to {pipeline.json}")
     return report
 

@@ -1311,47 +1311,31 @@ PROPAGATION_VARIANTS = ((0, 0.1), (10, 0.1), (10, 0.2))
 PROPAGATION_MODELS = {"snn": "SNN, target rate 0.1", "gcn": "GCN twin"}
 
 
-def _propagation_name(k: int, alpha: float) -> str:
-    return "none" if k == 0 else f"K = {k}, α = {alpha:g}"
+def _propagation_name(K: int, alpha: float) -> str:  # noqa: N803 (the reports' key)
+    return "none" if K == 0 else f"K = {K}, α = {alpha:g}"
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    mean = sum(values) / len(values)
-    return mean, (sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)) ** 0.5
-
-
-def _propagation_screen(dataset: str, model: str) -> list[tuple[int, float, str, dict]]:
-    """``(K, alpha, relpath, report)`` of each screened variant of one model."""
-    out = []
-    for k, alpha in PROPAGATION_VARIANTS:
-        relpath = ZOO_PROPAGATION.format(dataset, model, k, alpha)
-        out.append((k, alpha, relpath, load(relpath)))
-    return out
-
-
-def _propagation_choice(screen: list[tuple[int, float, str, dict]]) -> tuple[int, float]:
-    """The variant of best mean validation accuracy, the first (no propagation) on a tie, as
-    ``results/zoo/run_propagation.sh`` chooses it."""
-    best = None
-    for k, alpha, relpath, report in screen:
-        val = _mean_std([r["val_acc"] for r in _get(report, relpath, "runs")])[0]
-        if best is None or val > best[0]:
-            best = (val, k, alpha)
-    return best[1], best[2]
+def _propagation_screen(dataset: str, model: str) -> list[tuple[str, dict]]:
+    """``(relpath, report)`` of each screened variant of one model, no propagation first."""
+    paths = [ZOO_PROPAGATION.format(dataset, model, k, a) for k, a in PROPAGATION_VARIANTS]
+    return [(relpath, load(relpath)) for relpath in paths]
 
 
 def zoo_propagation() -> Table:
     """An APPNP read-out on the public split against none, on validation (seeds 0-2;
     ``benchmarks/readout_propagation.py``); test accuracy shown, not used to choose."""
+    from spikegraph.tasks.node_classification import mean_std
+
     rows, sources = [], []
     for dataset in ("Cora", "CiteSeer"):
         for model, label in PROPAGATION_MODELS.items():
-            for k, alpha, relpath, report in _propagation_screen(dataset, model):
-                val = _mean_std([r["val_acc"] for r in _get(report, relpath, "runs")])
+            for relpath, report in _propagation_screen(dataset, model):
+                val = mean_std([r["val_acc"] for r in _get(report, relpath, "runs")])
                 rate = report.get("firing_rate_mean")
                 rows.append([
-                    dataset, label, _propagation_name(k, alpha), f"{_pct(val[0], 2)} ± "
-                    f"{_pct(val[1], 2)}", _pct(_get(report, relpath, "test_acc_mean"), 2),
+                    dataset, label, _propagation_name(**_get(report, relpath, "propagation")),
+                    f"{_pct(val[0], 2)} ± {_pct(val[1], 2)}",
+                    _pct(_get(report, relpath, "test_acc_mean"), 2),
                     "–" if rate is None else f"{rate:.3f}",
                 ])  # fmt: skip
                 sources.append(REPO / relpath)
@@ -1360,12 +1344,14 @@ def zoo_propagation() -> Table:
 
 
 def zoo_propagation_final() -> Table:
-    """10 seeds of each model with the propagation chosen on validation, beside the same
-    model without it (``results/node_classification/protocol_final``)."""
+    """10 seeds of each model with the propagation chosen on validation (as
+    ``results/zoo/run_propagation.sh`` chooses it), beside the same model without it
+    (``results/node_classification/protocol_final``)."""
+    rp = _import_path("_readout_propagation", "benchmarks/readout_propagation.py")
     rows, sources = [], []
     for dataset in ("Cora", "CiteSeer"):
         for model, label in PROPAGATION_MODELS.items():
-            k, alpha = _propagation_choice(_propagation_screen(dataset, model))
+            k, alpha = rp.chosen([report for _, report in _propagation_screen(dataset, model)])
             plain_path = FINAL.format(dataset.lower(), model)
             chosen_path = plain_path if k == 0 else ZOO_PROPAGATION_FINAL.format(dataset, model)
             cells = []

@@ -18,15 +18,9 @@ propagate() {  # K alpha dataset json opts...
     --seed 0 --threads 1 --no-progress "$@" --json $f > /dev/null || exit 1
   echo "$(date -u +%H:%M) $f"
 }
-chosen() {  # dataset model -> "K alpha" of best mean validation accuracy
-  python -c "import json
-best = None
-for k, a in ((0, 0.1), (10, 0.1), (10, 0.2)):
-    runs = json.load(open(f'$out/$1_$2_K{k}_a{a}.json'))['runs']
-    val = sum(r['val_acc'] for r in runs) / len(runs)
-    if best is None or val > best[0]:
-        best = (val, k, a)
-print(best[1], best[2])"
+chosen() {  # dataset model -> "K alpha" of best mean validation accuracy (none first: a tie keeps it)
+  python benchmarks/readout_propagation.py --chosen $out/$1_$2_K0_a0.1.json \
+    $out/$1_$2_K10_a0.1.json $out/$1_$2_K10_a0.2.json
 }
 for d in Cora CiteSeer; do
   case $d in

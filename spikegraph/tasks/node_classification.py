@@ -341,16 +341,20 @@ def run_experiment(
     num_classes: int,
     progress: bool = True,
     score: Callable[[nn.Module, Data], tuple[float, float]] | None = None,
+    model: nn.Module | None = None,
 ) -> dict:
     """Run ``cfg.runs`` seeds and collect everything the summary and the JSON report.
 
     ``score(model, data) -> (val, test)``, if given, replaces the plain accuracies of each
-    run's best-validation state (e.g. an OGB ``Evaluator``'s metric)."""
+    run's best-validation state (e.g. an OGB ``Evaluator``'s metric). ``model``, if given, is
+    trained instead of :func:`build_model`'s (e.g. one that wraps it); each seed starts it
+    from ``reset_parameters()``."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     start = time.perf_counter()
     data = prepare_features(data, cfg.features)
-    model = build_model(cfg, data.num_features, num_classes)
+    if model is None:
+        model = build_model(cfg, data.num_features, num_classes)
     runs = []
     for seed in range(cfg.seed, cfg.seed + cfg.runs):
         result = train_run(model, data, cfg, seed, progress)  # loads the best-validation state

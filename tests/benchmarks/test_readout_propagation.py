@@ -71,3 +71,22 @@ def test_bad_settings_are_refused(bad, capsys):
     with pytest.raises(SystemExit):
         rp.main(bad)
     assert "need K >= 0 and alpha in (0, 1]" in capsys.readouterr().err
+
+
+def test_the_best_mean_validation_is_chosen_and_a_tie_keeps_the_first(tmp_path, capsys):
+    def report(k, alpha, vals):  # noqa: ANN001, ANN202
+        return {"propagation": {"K": k, "alpha": alpha}, "runs": [{"val_acc": v} for v in vals]}
+
+    none, low, high = (
+        report(0, 0.1, [0.8, 0.7]),
+        report(10, 0.1, [0.9, 0.7]),
+        report(10, 0.2, [0.7, 0.7]),
+    )
+    assert rp.chosen([none, low, high]) == (10, 0.1)
+    assert rp.chosen([none, report(10, 0.2, [0.7, 0.8])]) == (0, 0.1)  # equal means
+    paths = []
+    for i, r in enumerate((none, high, low)):
+        paths.append(tmp_path / f"{i}.json")
+        paths[-1].write_text(json.dumps(r))
+    assert rp.main(["--chosen", *map(str, paths)]) == {"K": 10, "alpha": 0.1}
+    assert capsys.readouterr().out.strip() == "10 0.1"
